@@ -1,0 +1,5 @@
+"""``python -m curation`` is the ``curate`` command."""
+
+from curation.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,286 @@
+"""Process one input shard end to end: read -> stages -> write into staging -> commit.
+
+A ``ShardPipeline`` is built once per worker process (this is when model stages load their models) and
+then processes any number of shards. It is the unit both executors share, so a shard gives the same output
+whichever executor ran it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from datatrove.data import Document
+from datatrove.io import DataFolder, get_datafolder
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.utils.stats import Stats
+
+from curation.executors.metering import Meter
+from curation.io.layout import QUARANTINE_DIR, OutputLayout
+from curation.io.quarantine import Quarantined
+from curation.io.readers import READERS_BY_FORMAT, ShardReader
+from curation.io.shards import Shard
+from curation.io.writers import WRITERS_BY_FORMAT, ShardWriter
+from curation.recipe.model import Recipe
+from curation.recipe.registry import build_stage, resolve_stage_class
+from curation.report.stats import UNSPECIFIED_REASON, ShardResult, StageCounts
+
+ProgressCallback = Callable[[int], None]
+READ_STAGE_NAME = "read"
+WRITE_STAGE_NAME = "write"
+
+
+@dataclass
+class RunSettings:
+    """Everything a worker needs to process shards; picklable so it can travel to worker processes."""
+
+    recipe: Recipe
+    input_path: str
+    output_path: str
+    world_size: int
+    fingerprint: str
+    input_storage_options: dict[str, Any] = field(default_factory=dict)
+    output_storage_options: dict[str, Any] = field(default_factory=dict)
+
+
+class ShardPipeline:
+    """Reader, stages and writer factory for one worker; ``process`` runs one shard."""
+
+    def __init__(self, settings: RunSettings):
+        self.settings = settings
+        recipe = settings.recipe
+        self.input_folder: DataFolder = get_datafolder((settings.input_path, settings.input_storage_options))
+        self.layout = OutputLayout(get_datafolder((settings.output_path, settings.output_storage_options)))
+        self._readers: dict[str, Any] = {}
+        self.stages: list[tuple[str, PipelineStep]] = [
+            (spec.display_name, spec.step if spec.step is not None else build_stage(spec.stage, spec.params))
+            for spec in recipe.stages
+        ]
+
+    def reader_for(self, fmt: str):
+        """Our quarantining reader for the shard's format, or the recipe's datatrove reader."""
+        key = "custom" if self.settings.recipe.input.reader else fmt
+        if key not in self._readers:
+            spec = self.settings.recipe.input
+            if spec.reader:
+                cls = resolve_stage_class(spec.reader)
+                self._readers[key] = cls(self.input_folder, **spec.reader_params)
+            else:
+                self._readers[key] = READERS_BY_FORMAT[fmt](
+                    self.input_folder, text_field=spec.text_field, id_field=spec.id_field
+                )
+        return self._readers[key]
+
+    def make_writer(self, staging: DataFolder, stem: str) -> PipelineStep:
+        spec = self.settings.recipe.output
+        filename = spec.filename.replace("${shard}", stem.replace("$", "$$"))
+        if spec.writer:
+            cls = resolve_stage_class(spec.writer)
+            suffix = (cls.default_output_filename or "${rank}").replace("${rank}", "")
+            return cls(staging, output_filename=filename + suffix, **spec.writer_params)
+        writer_cls = WRITERS_BY_FORMAT[spec.format]
+        return writer_cls(staging, filename, compression=spec.codec, atomic_files=False)
+
+    def process(self, shard: Shard, progress: ProgressCallback | None = None) -> dict[str, Any]:
+        """Run one shard and commit its output; return the completion marker's content."""
+        started = time.perf_counter()
+        staging = self.layout.new_staging()
+        try:
+            marker = self._process_into(shard, staging, progress, started)
+        except BaseException:
+            self.layout.discard_staging(staging)
+            raise
+        body = _marker_body(marker, self.settings.fingerprint)
+        self.layout.commit(shard.stem, staging, marker["files_to_commit"], body)
+        return body
+
+    def _process_into(
+        self, shard: Shard, staging: str, progress: ProgressCallback | None, started: float
+    ) -> dict[str, Any]:
+        staging_folder = self.layout.staging_folder(staging)
+        reader = self.reader_for(shard.format)
+        quarantine = _QuarantineSink(
+            staging_folder, self.layout.quarantine_path(shard.stem), self.input_folder.resolve_paths(shard.path)
+        )
+        reader_drops: Counter[str] = Counter()
+        records = _Records()
+        source = _read(reader, shard.path, quarantine, reader_drops, records, progress)
+
+        for _, step in self.stages:
+            step.stats = Stats(str(step))
+        meters = [_meter(source)]
+        for _, step in self.stages:
+            meters.append(_meter(step.run(meters[-1], shard.index, self.settings.world_size)))
+        writer = self.make_writer(staging_folder, shard.stem)
+        outputs = _drain_into_writer(writer, meters[-1], shard.index, self.settings.world_size)
+        quarantine.close()
+        total_seconds = time.perf_counter() - started
+
+        stage_counts = [StageCounts(READ_STAGE_NAME, records.count, meters[0].count, reader_drops, meters[0].seconds)]
+        for position, (name, step) in enumerate(self.stages, start=1):
+            upstream, own = meters[position - 1], meters[position]
+            stage_counts.append(
+                StageCounts(
+                    name,
+                    upstream.count,
+                    own.count,
+                    _drop_reasons(step, upstream.count - own.count),
+                    max(0.0, own.seconds - upstream.seconds),
+                )
+            )
+        kept = meters[-1].count
+        stage_counts.append(StageCounts(WRITE_STAGE_NAME, kept, kept, Counter(), total_seconds - meters[-1].seconds))
+        result = ShardResult(
+            source=shard.path,
+            stem=shard.stem,
+            records_in=records.count,
+            kept=kept,
+            quarantined=quarantine.reasons,
+            stages=stage_counts,
+            outputs=outputs,
+            quarantine_file=quarantine.path if quarantine.written else None,
+            seconds=total_seconds,
+        )
+        files = list(outputs) + ([quarantine.path] if quarantine.written else [])
+        return {"result": result, "files_to_commit": files}
+
+
+def _marker_body(marker: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    return {
+        "result": marker["result"].to_dict(),
+        "recipe_fingerprint": fingerprint,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+class _Records:
+    """Counts input records (documents + reader drops + quarantined) as the reader produces them."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class _QuarantineSink:
+    """Collects a shard's quarantine records into one JSONL file in staging, opened only if needed."""
+
+    def __init__(self, folder: DataFolder, path: str, source_file: str):
+        self.folder = folder
+        self.path = path
+        self.source_file = source_file
+        self.reasons: Counter[str] = Counter()
+        self._handle = None
+        self.written = False
+
+    def add(self, record: Quarantined) -> None:
+        """Record it under the full source path (URL for remote input), so it can be found again."""
+        record.source_file = self.source_file
+        self.reasons[record.reason] += record.count
+        if self._handle is None:
+            self._handle = self.folder.open(self.path, "wb")
+            self.written = True
+        self._handle.write(record.to_json_line())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _read(
+    reader: Any,
+    path: str,
+    quarantine: _QuarantineSink,
+    reader_drops: Counter[str],
+    records: _Records,
+    progress: ProgressCallback | None,
+) -> Iterator[Document]:
+    """Documents of one shard; quarantined and skipped records are routed to their sinks as they pass."""
+    tick = _ProgressTick(progress)
+    if isinstance(reader, ShardReader):
+        for record in reader.iter_records(path):
+            if type(record) is Document:
+                records.count += 1
+                tick()
+                yield record
+            elif isinstance(record, Quarantined):
+                records.count += record.count
+                quarantine.add(record)
+            else:
+                records.count += 1
+                reader_drops[record.reason] += 1
+    else:
+        for document in reader.read_file(path):
+            records.count += 1
+            tick()
+            yield document
+    tick.flush()
+
+
+class _ProgressTick:
+    """Batch per-document progress into occasional callbacks (a queue put per document would cost more)."""
+
+    __slots__ = ("callback", "last", "pending")
+
+    INTERVAL_SECONDS = 0.25
+
+    def __init__(self, callback: ProgressCallback | None):
+        self.callback = callback
+        self.pending = 0
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        if self.callback is None:
+            return
+        self.pending += 1
+        if self.pending >= 256:
+            now = time.monotonic()
+            if now - self.last >= self.INTERVAL_SECONDS:
+                self.flush()
+                self.last = now
+
+    def flush(self) -> None:
+        if self.callback is not None and self.pending:
+            self.callback(self.pending)
+            self.pending = 0
+
+
+def _meter(source: Iterator[Document]) -> Meter[Document]:
+    return Meter(iter(source))
+
+
+def _drop_reasons(step: PipelineStep, dropped: int) -> Counter[str]:
+    """Drop reasons from a datatrove step's stats (``dropped_<reason>``); the rest is ``unspecified``."""
+    reasons: Counter[str] = Counter()
+    for key, metric in step.stats.stats.items():
+        if key.startswith("dropped_"):
+            reasons[key.removeprefix("dropped_")] += int(metric.total)
+    unattributed = dropped - sum(reasons.values())
+    if unattributed > 0:
+        reasons[UNSPECIFIED_REASON] += unattributed
+    return reasons
+
+
+def _drain_into_writer(writer: PipelineStep, documents, rank: int, world_size: int) -> dict[str, int]:
+    """Run the writer over the documents; return rows written per output file (relative to staging).
+
+    A datatrove writer may split or rename files (``max_file_size``); its files are listed from staging and
+    a file whose row count cannot be told gets -1.
+    """
+    if isinstance(writer, ShardWriter):
+        for _ in writer.run(documents, rank, world_size):
+            pass
+        return dict(writer.rows_by_file)
+    assert isinstance(writer, DiskWriter)
+    rows: Counter[str] = Counter()
+    with writer:
+        for document in documents:
+            writer.write(document, rank)
+            rows[writer._get_output_filename(document, rank)] += 1
+    written = [path for path in writer.output_folder.find("") if not path.startswith(QUARANTINE_DIR + "/")]
+    return {path: rows.get(path, -1) for path in written}

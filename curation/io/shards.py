@@ -1,0 +1,121 @@
+"""Find the input shards of a run and name the output shard each one becomes.
+
+A shard is one input file. The run keeps a one-to-one mapping from input shard to output shard (same
+relative path, format suffix swapped), which is what makes resuming at shard granularity possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from datatrove.io import DataFolder
+
+FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "jsonl": (
+        ".jsonl",
+        ".jsonl.gz",
+        ".jsonl.zst",
+        ".jsonl.zstd",
+        ".ndjson",
+        ".ndjson.gz",
+        ".ndjson.zst",
+        ".json.gz",
+        ".json.zst",
+    ),
+    "parquet": (".parquet", ".pq"),
+    "warc": (".warc", ".warc.gz", ".arc", ".arc.gz"),
+}
+INPUT_FORMATS = tuple(FORMAT_SUFFIXES)
+
+
+class ShardDiscoveryError(ValueError):
+    """The input selection is empty, ambiguous or names files of an unknown format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One input file and the name its outputs carry (``stem``: relative path without the format suffix)."""
+
+    index: int
+    path: str
+    format: str
+    stem: str
+
+
+def detect_format(path: str) -> str | None:
+    """Return the input format implied by a file name, or None if the suffix is not one we read."""
+    lowered = path.lower()
+    for fmt, suffixes in FORMAT_SUFFIXES.items():
+        if lowered.endswith(suffixes):
+            return fmt
+    return None
+
+
+def strip_format_suffix(path: str, fmt: str) -> str:
+    """Drop the longest known suffix of ``fmt`` from ``path`` (``a/b.jsonl.gz`` -> ``a/b``)."""
+    lowered = path.lower()
+    for suffix in sorted(FORMAT_SUFFIXES.get(fmt, ()), key=len, reverse=True):
+        if lowered.endswith(suffix):
+            return path[: -len(suffix)]
+    return path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+
+
+def _is_hidden(path: str) -> bool:
+    """Paths with a part starting with ``_`` or ``.`` are bookkeeping (markers, staging), as in pyarrow."""
+    return any(part.startswith(("_", ".")) for part in path.split("/"))
+
+
+def discover_shards(
+    folder: DataFolder,
+    *,
+    glob: str | None = None,
+    fmt: str = "auto",
+    recursive: bool = True,
+    exclude: Iterable[str] = (),
+) -> list[Shard]:
+    """List the input shards under ``folder`` in a stable (sorted) order.
+
+    With ``fmt="auto"`` each file's format comes from its suffix; files of unknown formats are an error when
+    a glob selected them explicitly and are ignored otherwise. Hidden and ``_``-prefixed paths are skipped so
+    that an output directory inside the input directory is never read back as input.
+    """
+    excluded = tuple(p.rstrip("/") + "/" for p in exclude if p)
+    try:
+        paths = folder.list_files(recursive=recursive, glob_pattern=glob)
+    except FileNotFoundError as error:
+        raise ShardDiscoveryError(f"input directory {folder.path!r} does not exist") from error
+    paths = [p for p in paths if not _is_hidden(p) and not (p + "/").startswith(excluded)]
+    shards: list[Shard] = []
+    unknown: list[str] = []
+    for path in paths:
+        shard_format = detect_format(path) if fmt == "auto" else fmt
+        if shard_format is None:
+            unknown.append(path)
+            continue
+        shards.append(Shard(len(shards), path, shard_format, strip_format_suffix(path, shard_format)))
+    if unknown and glob:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise ShardDiscoveryError(
+            f"input.glob {glob!r} selected {len(unknown)} file(s) whose format cannot be told from the name "
+            f"({shown}); set input.format to one of {', '.join(INPUT_FORMATS)}"
+        )
+    if not shards:
+        where = f"{folder.path!r}" + (f" matching {glob!r}" if glob else "")
+        raise ShardDiscoveryError(
+            f"no input shards found in {where}; readable suffixes: "
+            + ", ".join(s for suffixes in FORMAT_SUFFIXES.values() for s in suffixes)
+        )
+    _check_unique_stems(shards)
+    return shards
+
+
+def _check_unique_stems(shards: list[Shard]) -> None:
+    seen: dict[str, str] = {}
+    for shard in shards:
+        if shard.stem in seen:
+            raise ShardDiscoveryError(
+                f"input shards {seen[shard.stem]!r} and {shard.path!r} would both write output {shard.stem!r}; "
+                "rename one or narrow input.glob"
+            )
+        seen[shard.stem] = shard.path

@@ -1,0 +1,140 @@
+"""What every output writer shares: file names from a template, safe path parts, files renamed when complete.
+
+Writers are datatrove pipeline steps. A file name template may use ``${rank}`` and any metadata field
+(``${domain}/${rank}`` routes documents by domain). Metadata values become single path components after
+sanitising, so a hostile label (``../x``, ``/etc``, NUL, a 10 kB string) can never write outside the
+output folder. Each file is written under a temporary name and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from abc import abstractmethod
+from collections import Counter
+from string import Template
+from typing import Any, ClassVar
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.io import DataFolder, DataFolderLike, get_datafolder
+from datatrove.pipeline.base import PipelineStep
+
+MAX_COMPONENT_BYTES = 96
+UNKNOWN_COMPONENT = "unknown"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_path_component(value: Any) -> str:
+    """Turn any metadata value into one harmless path component.
+
+    Separators, control characters (NUL included) and characters Windows rejects become ``_``; leading dots
+    and underscores are stripped so the result is neither ``..`` nor a hidden or bookkeeping name; long
+    values are cut and suffixed with a hash so distinct labels stay distinct.
+    """
+    text = "" if value is None else str(value)
+    cleaned = _UNSAFE.sub("_", text).strip().lstrip("._ ")
+    if not cleaned:
+        return UNKNOWN_COMPONENT
+    encoded = cleaned.encode("utf-8")
+    if len(encoded) > MAX_COMPONENT_BYTES:
+        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        cleaned = encoded[: MAX_COMPONENT_BYTES - 11].decode("utf-8", "ignore") + "-" + digest
+    return cleaned
+
+
+class _SafeMapping(dict):
+    """Template values: rank as given, metadata values sanitised, missing keys as ``unknown``."""
+
+    def __init__(self, rank: str, metadata: dict[str, Any]):
+        super().__init__()
+        self.rank = rank
+        self.metadata = metadata
+
+    def __missing__(self, key: str) -> str:
+        if key == "rank":
+            return self.rank
+        return safe_path_component(self.metadata.get(key))
+
+
+class ShardWriter(PipelineStep):
+    """Base writer: subclasses buffer and encode documents for one open file each."""
+
+    type = "💽 - WRITER"
+    extension: ClassVar[str] = ""
+
+    def __init__(self, output_folder: DataFolderLike, output_filename: str = "${rank}", atomic_files: bool = True):
+        super().__init__()
+        self.output_folder: DataFolder = get_datafolder(output_folder)
+        self.output_filename = output_filename
+        self.template = Template(output_filename + self.extension)
+        self._static_name = None if self._has_placeholders(output_filename) else output_filename + self.extension
+        self.atomic_files = atomic_files
+        self.rows_by_file: Counter[str] = Counter()
+        self._temp_names: dict[str, str] = {}
+
+    @staticmethod
+    def _has_placeholders(template: str) -> bool:
+        return any(m.group("named") or m.group("braced") for m in Template.pattern.finditer(template))
+
+    def filename_for(self, document: Document, rank: int) -> str:
+        """The output file (relative to the output folder) this document goes to."""
+        if self._static_name is not None:
+            return self._static_name
+        return self.template.substitute(_SafeMapping(str(rank).zfill(5), document.metadata))
+
+    def physical_name(self, filename: str) -> str:
+        """Where bytes for ``filename`` go while the file is incomplete."""
+        if not self.atomic_files:
+            return filename
+        if filename not in self._temp_names:
+            head, _, tail = filename.rpartition("/")
+            temp = f".{tail}.tmp-{uuid.uuid4().hex[:10]}"
+            self._temp_names[filename] = f"{head}/{temp}" if head else temp
+        return self._temp_names[filename]
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        """Write every document, then close (finalise and rename) all files; on error leave nothing visible."""
+        try:
+            for document in data:
+                filename = self.filename_for(document, rank)
+                self.write_document(document, filename)
+                self.rows_by_file[filename] += 1
+                yield document
+        except BaseException:
+            self.abort()
+            raise
+        self.close()
+
+    def close(self) -> dict[str, int]:
+        """Finalise every open file and make it visible under its final name; return rows per file."""
+        self.finish_files()
+        if self.atomic_files:
+            for filename, temp in self._temp_names.items():
+                self.output_folder.mv(temp, filename)
+            self._temp_names.clear()
+        for rows in self.rows_by_file.values():
+            self.stat_update("rows_written", value=rows, unit="file")
+        return dict(self.rows_by_file)
+
+    def abort(self) -> None:
+        """Drop partial files (best effort): a failed shard must leave no half-written output behind."""
+        try:
+            self.discard_files()
+        finally:
+            for temp in self._temp_names.values():
+                if self.output_folder.exists(temp):
+                    self.output_folder.rm(temp)
+            self._temp_names.clear()
+
+    @abstractmethod
+    def write_document(self, document: Document, filename: str) -> None:
+        """Buffer or encode one document for ``filename``."""
+
+    @abstractmethod
+    def finish_files(self) -> None:
+        """Flush and close every open file (still under its physical name)."""
+
+    @abstractmethod
+    def discard_files(self) -> None:
+        """Close every open file without finishing it."""

@@ -1,0 +1,212 @@
+"""Load a YAML recipe and validate it completely before any work starts.
+
+Every problem is reported at once, each as ``<file>: <field>: <what is wrong; what is allowed>``, so a user
+fixes a recipe in one pass instead of one crash at a time.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datatrove.pipeline.readers.base import BaseDiskReader
+from datatrove.pipeline.writers.disk_base import DiskWriter
+from pydantic import BaseModel, ValidationError
+
+from curation.recipe.model import Recipe
+from curation.recipe.registry import (
+    StageResolutionError,
+    check_is_processing_stage,
+    check_params,
+    resolve_stage_class,
+)
+
+READER_RESERVED_PARAMS = ("data_folder",)
+WRITER_RESERVED_PARAMS = ("output_folder", "output_filename")
+
+
+@dataclass(frozen=True)
+class RecipeProblem:
+    field: str
+    message: str
+
+
+class RecipeError(ValueError):
+    """An invalid recipe: carries every problem found, each with its field path."""
+
+    def __init__(self, source: str, problems: list[RecipeProblem]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {p.field}: {p.message}" if p.field else f"{source}: {p.message}" for p in problems]
+        super().__init__("invalid recipe\n" + "\n".join(lines))
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file; raise ``RecipeError`` naming the file and each bad field."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise RecipeError(source, [RecipeProblem("", f"cannot read the recipe: {error}")]) from error
+    return parse_recipe(text, source)
+
+
+def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
+    """Validate recipe YAML text; ``source`` names it in error messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise RecipeError(source, [RecipeProblem("", f"{where}not valid YAML: {error}")]) from error
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RecipeError(
+            source,
+            [RecipeProblem("", f"the top level must be a mapping, not {type(data).__name__}")],
+        )
+    return recipe_from_dict(data, source)
+
+
+def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
+    """Validate a recipe given as a mapping (what the YAML file holds)."""
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as error:
+        problems = [_problem_from_pydantic(item) for item in error.errors()]
+        stages = data.get("stages")
+        if isinstance(stages, list):
+            named = [
+                (
+                    i,
+                    s if isinstance(s, str) else s.get("stage"),
+                    {} if isinstance(s, str) else s.get("params"),
+                )
+                for i, s in enumerate(stages)
+                if isinstance(s, (str, dict))
+            ]
+            problems += _stage_problems(
+                [(i, n, p) for i, n, p in named if isinstance(n, str) and isinstance(p, (dict, type(None)))]
+            )
+        raise RecipeError(source, problems) from error
+    check_recipe(recipe, source)
+    return recipe
+
+
+def check_recipe(recipe: Recipe, source: str = "<recipe>") -> None:
+    """The checks beyond the schema: every stage, reader and writer resolves and gets valid parameters."""
+    problems = _stage_problems(
+        [(index, spec.stage, spec.params) for index, spec in enumerate(recipe.stages) if spec.stage is not None]
+    )
+    if recipe.input.reader:
+        problems += _check_plugin(
+            recipe.input.reader,
+            recipe.input.reader_params,
+            "input",
+            BaseDiskReader,
+            READER_RESERVED_PARAMS,
+        )
+    if recipe.output.writer:
+        problems += _check_plugin(
+            recipe.output.writer,
+            recipe.output.writer_params,
+            "output",
+            DiskWriter,
+            WRITER_RESERVED_PARAMS,
+        )
+    if problems:
+        raise RecipeError(source, problems)
+
+
+def _stage_problems(
+    stages: list[tuple[int, str, dict[str, Any] | None]],
+) -> list[RecipeProblem]:
+    problems: list[RecipeProblem] = []
+    for index, name, params in stages:
+        where = f"stages[{index}]"
+        try:
+            cls = resolve_stage_class(name)
+            check_is_processing_stage(cls, name)
+        except StageResolutionError as error:
+            problems.append(RecipeProblem(f"{where}.stage", str(error)))
+            continue
+        for problem in check_params(cls, params or {}):
+            problems.append(RecipeProblem(_param_field(f"{where}.params", problem.param), problem.message))
+    return problems
+
+
+def _check_plugin(
+    name: str,
+    params: dict[str, Any],
+    section: str,
+    base: type,
+    reserved: tuple[str, ...],
+) -> list[RecipeProblem]:
+    kind = "reader" if section == "input" else "writer"
+    try:
+        cls = resolve_stage_class(name)
+    except StageResolutionError as error:
+        return [RecipeProblem(f"{section}.{kind}", str(error))]
+    if not issubclass(cls, base):
+        return [RecipeProblem(f"{section}.{kind}", f"{name!r} is not a datatrove {base.__name__}")]
+    return [
+        RecipeProblem(_param_field(f"{section}.{kind}_params", problem.param), problem.message)
+        for problem in check_params(cls, params, reserved=reserved)
+    ]
+
+
+def _param_field(prefix: str, param: str | None) -> str:
+    return f"{prefix}.{param}" if param else prefix
+
+
+def _format_location(location: tuple[Any, ...]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith(("function-", "list[", "dict[")):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _problem_from_pydantic(item: dict[str, Any]) -> RecipeProblem:
+    location = tuple(item.get("loc", ()))
+    field = _format_location(location)
+    message = item.get("msg", "invalid")
+    if item.get("type") == "extra_forbidden":
+        allowed = _allowed_fields(location[:-1])
+        message = "unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    elif item.get("type") == "missing":
+        message = "required field is missing"
+    message = message.removeprefix("Value error, ")
+    return RecipeProblem(field, message)
+
+
+def _allowed_fields(location: tuple[Any, ...]) -> list[str]:
+    """The field names of the recipe model found at ``location`` (for 'unknown field' messages)."""
+    model: Any = Recipe
+    for part in location:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return []
+        model = _model_in(model.model_fields[part].annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [name for name, info in model.model_fields.items() if not info.exclude]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,173 @@
+"""Counts that reconcile: per stage, per shard and per run.
+
+Every input record ends in exactly one place: kept (written), dropped by a stage (with a reason), or
+quarantined by the reader (with a reason). For a shard and for the run:
+
+    records_in + added = kept + dropped + quarantined
+
+where ``added`` is non-zero only if some stage emits more documents than it receives (e.g. splitting).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+UNSPECIFIED_REASON = "unspecified"
+
+
+@dataclass
+class StageCounts:
+    """One stage's traffic: documents in and out, drops by reason, and its own (exclusive) seconds."""
+
+    name: str
+    docs_in: int = 0
+    docs_out: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    @property
+    def added(self) -> int:
+        """Documents a stage created beyond its input (0 for filters)."""
+        return max(0, self.docs_out + self.dropped_total - self.docs_in)
+
+    def merge(self, other: StageCounts) -> None:
+        self.docs_in += other.docs_in
+        self.docs_out += other.docs_out
+        self.dropped.update(other.dropped)
+        self.seconds += other.seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "in": self.docs_in,
+            "out": self.docs_out,
+            "dropped": dict(sorted(self.dropped.items())),
+            "seconds": round(self.seconds, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StageCounts:
+        return cls(data["name"], data["in"], data["out"], Counter(data.get("dropped", {})), data.get("seconds", 0.0))
+
+
+@dataclass
+class ShardResult:
+    """What processing one input shard produced; stored in its completion marker."""
+
+    source: str
+    stem: str
+    records_in: int = 0
+    kept: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    stages: list[StageCounts] = field(default_factory=list)
+    outputs: dict[str, int] = field(default_factory=dict)
+    quarantine_file: str | None = None
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for stage in self.stages:
+            total.update(stage.dropped)
+        return total
+
+    @property
+    def added(self) -> int:
+        return sum(stage.added for stage in self.stages)
+
+    def reconciles(self) -> bool:
+        return self.records_in + self.added == (self.kept + sum(self.dropped.values()) + sum(self.quarantined.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "stem": self.stem,
+            "records_in": self.records_in,
+            "kept": self.kept,
+            "dropped": dict(sorted(self.dropped.items())),
+            "quarantined": dict(sorted(self.quarantined.items())),
+            "added": self.added,
+            "reconciled": self.reconciles(),
+            "stages": [stage.to_dict() for stage in self.stages],
+            "outputs": self.outputs,
+            "quarantine_file": self.quarantine_file,
+            "seconds": round(self.seconds, 4),
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShardResult:
+        return cls(
+            source=data["source"],
+            stem=data["stem"],
+            records_in=data["records_in"],
+            kept=data["kept"],
+            quarantined=Counter(data.get("quarantined", {})),
+            stages=[StageCounts.from_dict(stage) for stage in data.get("stages", [])],
+            outputs=dict(data.get("outputs", {})),
+            quarantine_file=data.get("quarantine_file"),
+            seconds=data.get("seconds", 0.0),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+@dataclass
+class RunTotals:
+    """Shard results merged into the run's view: stage rows line up by position in the pipeline."""
+
+    shards: int = 0
+    records_in: int = 0
+    kept: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    stages: list[StageCounts] = field(default_factory=list)
+    outputs: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, result: ShardResult) -> None:
+        self.shards += 1
+        self.records_in += result.records_in
+        self.kept += result.kept
+        self.quarantined.update(result.quarantined)
+        self.seconds += result.seconds
+        for rows_file, rows in result.outputs.items():
+            self.outputs[rows_file] = rows
+        for position, stage in enumerate(result.stages):
+            if position == len(self.stages):
+                self.stages.append(StageCounts(stage.name))
+            self.stages[position].merge(stage)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for stage in self.stages:
+            total.update(stage.dropped)
+        return total
+
+    @property
+    def added(self) -> int:
+        return sum(stage.added for stage in self.stages)
+
+    def reconciles(self) -> bool:
+        return self.records_in + self.added == (self.kept + sum(self.dropped.values()) + sum(self.quarantined.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shards": self.shards,
+            "records_in": self.records_in,
+            "kept": self.kept,
+            "dropped": sum(self.dropped.values()),
+            "dropped_by_reason": dict(sorted(self.dropped.items())),
+            "quarantined": sum(self.quarantined.values()),
+            "quarantined_by_reason": dict(sorted(self.quarantined.items())),
+            "added": self.added,
+            "reconciled": self.reconciles(),
+            "stages": [stage.to_dict() for stage in self.stages],
+            "worker_seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,117 @@
+"""The end-of-run summary: ``summary.json`` in the output directory and a table for people.
+
+The summary covers every completed shard of the output directory, including shards completed by an
+earlier (interrupted) run, so a resumed run reports the same totals an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from curation.report.stats import RunTotals, ShardResult
+
+
+def build_summary(
+    *,
+    recipe_name: str,
+    fingerprint: str,
+    input_path: str,
+    output_path: str,
+    executor: dict[str, Any],
+    started_at: str,
+    finished_at: str,
+    wall_seconds: float,
+    total_shards: int,
+    skipped: int,
+    stale: int,
+    results: list[ShardResult],
+    processed_now: list[ShardResult],
+    failures: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Assemble the summary dictionary written to ``summary.json``."""
+    totals = RunTotals()
+    for result in results:
+        totals.add(result)
+    now = RunTotals()
+    for result in processed_now:
+        now.add(result)
+    docs_now = sum(r.records_in for r in processed_now)
+    return {
+        "recipe": {"name": recipe_name, "fingerprint": fingerprint},
+        "input": input_path,
+        "output": output_path,
+        "executor": executor,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "wall_seconds": round(wall_seconds, 3),
+        "shards": {
+            "total": total_shards,
+            "completed": len(results),
+            "processed_this_run": len(processed_now),
+            "skipped_already_complete": skipped,
+            "completed_with_other_recipe": stale,
+            "failed": len(failures),
+            "failures": failures,
+        },
+        "totals": totals.to_dict(),
+        "this_run": {
+            "records_in": docs_now,
+            "kept": now.kept,
+            "records_per_second": round(docs_now / wall_seconds, 1) if wall_seconds > 0 else None,
+        },
+        "outputs": dict(sorted(totals.outputs.items())),
+    }
+
+
+def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None:
+    """Print the per-stage table and the reconciliation line."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream or sys.stdout, width=max(100, (Console().width or 100)))
+    totals = summary["totals"]
+    table = Table(title=f"curate · {summary['recipe']['name']} · {summary['output']}", show_lines=False)
+    table.add_column("stage")
+    table.add_column("in", justify="right")
+    table.add_column("out", justify="right")
+    table.add_column("dropped", justify="right")
+    table.add_column("dropped by reason")
+    table.add_column("seconds", justify="right")
+    for stage in totals["stages"]:
+        dropped = stage["dropped"]
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in sorted(dropped.items(), key=lambda x: -x[1]))
+        table.add_row(
+            stage["name"],
+            f"{stage['in']:,}",
+            f"{stage['out']:,}",
+            f"{sum(dropped.values()):,}",
+            reasons,
+            f"{stage['seconds']:.2f}",
+        )
+    console.print(table)
+    shards = summary["shards"]
+    quarantined = totals["quarantined_by_reason"]
+    console.print(
+        f"shards: {shards['completed']}/{shards['total']} complete "
+        f"({shards['processed_this_run']} this run, {shards['skipped_already_complete']} already done"
+        + (f", [red]{shards['failed']} failed[/red]" if shards["failed"] else "")
+        + ")"
+    )
+    mark = "[green]✓ reconciled[/green]" if totals["reconciled"] else "[red]✗ NOT reconciled[/red]"
+    added = f" - added {totals['added']:,}" if totals["added"] else ""
+    console.print(
+        f"records in {totals['records_in']:,}{added} = kept {totals['kept']:,} + dropped {totals['dropped']:,} "
+        f"+ quarantined {totals['quarantined']:,}  {mark}"
+    )
+    if quarantined:
+        console.print("quarantined: " + ", ".join(f"{reason} {count:,}" for reason, count in quarantined.items()))
+    rate = summary["this_run"]["records_per_second"]
+    console.print(
+        f"wall {summary['wall_seconds']:.1f}s"
+        + (f", {rate:,.0f} records/s this run" if rate else "")
+        + f"; summary: {summary['output'].rstrip('/')}/summary.json"
+    )
+    for failure in shards["failures"]:
+        last_line = failure["error"].strip().splitlines()[-1] if failure["error"] else ""
+        console.print(f"[red]failed[/red] {failure['source']}: {last_line}")
