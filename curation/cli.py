@@ -43,17 +43,25 @@ def _build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a recipe without running it")
     validate.add_argument("recipe")
 
+    evaluate = commands.add_parser("evaluate", help="score a run's output against a sample's ground truth")
+    evaluate.add_argument("output_dir", help="the output directory of a run over a sample corpus")
+    evaluate.add_argument("--truth", required=True, help="truth.jsonl written by `curate sample`")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+
     commands.add_parser("stages", help="list the stage names a recipe can use")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    handler = {"run": _run, "sample": _sample, "validate": _validate, "stages": _stages}[args.command]
+    handler = {"run": _run, "sample": _sample, "validate": _validate, "stages": _stages, "evaluate": _evaluate}[
+        args.command
+    ]
     return handler(args)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from curation.executors.local import WorkerStartupError
     from curation.executors.runner import RunConfigurationError, run_recipe
     from curation.io.shards import ShardDiscoveryError
     from curation.recipe import RecipeError, load_recipe
@@ -75,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
             strict=args.strict,
             progress="none" if args.quiet else args.progress,
         )
-    except (RecipeError, RunConfigurationError, ShardDiscoveryError) as error:
+    except (RecipeError, RunConfigurationError, ShardDiscoveryError, WorkerStartupError) as error:
         print(f"curate: {error}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
@@ -90,6 +98,16 @@ def _sample(args: argparse.Namespace) -> int:
 
     manifest = generate_sample(args.out_dir, shards=args.shards, docs_per_shard=args.docs_per_shard, seed=args.seed)
     print(f"wrote {manifest.shards_dir} and {manifest.truth_path}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from curation.report.ground_truth import evaluate_against_truth, render_evaluation
+
+    evaluation = evaluate_against_truth(args.output_dir, args.truth)
+    print(json.dumps(evaluation.to_dict(), indent=2) if args.json else render_evaluation(evaluation))
     return 0
 
 

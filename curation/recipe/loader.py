@@ -61,7 +61,8 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise RecipeError(source, [RecipeProblem("", f"{where}not valid YAML: {error}")]) from error
+        what = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise RecipeError(source, [RecipeProblem("", f"{where}not valid YAML: {what}")]) from error
     if data is None:
         data = {}
     if not isinstance(data, dict):

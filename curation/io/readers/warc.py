@@ -42,11 +42,11 @@ class WarcShardReader(ShardReader):
                         filepath,
                         QuarantineReason.MALFORMED_WARC,
                         f"{type(error).__name__}: {error}; the rest of the file is unreadable",
-                        byte_offset=_offset(records),
+                        byte_offset=getattr(records, "offset", None),
                         row=seen,
                     )
                     return
-                offset = records.get_record_offset()
+                offset = records.offset  # start of this record (get_record_offset() would consume it)
                 try:
                     yield self._record_to_document(record, filepath, offset)
                 except Exception as error:
@@ -113,10 +113,3 @@ def _decode_payload(payload: bytes, content_type: str) -> str | None:
         except (UnicodeDecodeError, LookupError):
             return None
     return None
-
-
-def _offset(records) -> int | None:
-    try:
-        return records.get_record_offset()
-    except Exception:
-        return None

@@ -107,7 +107,14 @@ class ShardWriter(PipelineStep):
         self.close()
 
     def close(self) -> dict[str, int]:
-        """Finalise every open file and make it visible under its final name; return rows per file."""
+        """Finalise every open file and make it visible under its final name; return rows per file.
+
+        A shard whose documents were all dropped still gets its (empty) output file when the name does not
+        depend on metadata, so every input shard has exactly one output shard.
+        """
+        if self._static_name is not None and not self.rows_by_file:
+            self.write_empty(self._static_name)
+            self.rows_by_file[self._static_name] = 0
         self.finish_files()
         if self.atomic_files:
             for filename, temp in self._temp_names.items():
@@ -130,6 +137,10 @@ class ShardWriter(PipelineStep):
     @abstractmethod
     def write_document(self, document: Document, filename: str) -> None:
         """Buffer or encode one document for ``filename``."""
+
+    @abstractmethod
+    def write_empty(self, filename: str) -> None:
+        """Open ``filename`` so that finishing it yields a valid file with no rows."""
 
     @abstractmethod
     def finish_files(self) -> None:

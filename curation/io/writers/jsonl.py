@@ -65,11 +65,16 @@ class JsonlShardWriter(ShardWriter):
             return zstandard.ZstdCompressor(level=level).compressobj()
         return None
 
+    def _open(self, filename: str) -> _OpenFile:
+        handle = self.output_folder.open(self.physical_name(filename), "wb")
+        state = self._files[filename] = _OpenFile(handle, self._new_compressor(), [])
+        return state
+
+    def write_empty(self, filename: str) -> None:
+        self._open(filename)
+
     def write_document(self, document: Document, filename: str) -> None:
-        state = self._files.get(filename)
-        if state is None:
-            handle = self.output_folder.open(self.physical_name(filename), "wb")
-            state = self._files[filename] = _OpenFile(handle, self._new_compressor(), [])
+        state = self._files.get(filename) or self._open(filename)
         line = orjson.dumps(
             document_to_row(document),
             default=_json_default,

@@ -19,6 +19,7 @@ from curation.io.writers.base import ShardWriter
 from curation.io.writers.columns import align_to_schema, documents_to_table, unify
 
 PARQUET_CODECS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+EMPTY_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.large_string())])
 
 
 @dataclass
@@ -66,6 +67,10 @@ class ParquetShardWriter(ShardWriter):
         state.buffered_chars += len(document.text)
         if len(state.buffer) >= self.batch_rows or state.buffered_chars >= self.batch_chars:
             self._flush(filename, state)
+
+    def write_empty(self, filename: str) -> None:
+        state = self._files[filename] = _OpenFile()
+        self._open_part(filename, state, EMPTY_SCHEMA)
 
     def _flush(self, filename: str, state: _OpenFile) -> None:
         if not state.buffer:

@@ -1,0 +1,36 @@
+# The two set-up commands (see README.md):
+#   make demo   install, generate the sample corpus, run the default recipe on it, print the summary
+#   make test   install what the tests need and run them (this is what CI runs)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= build/demo
+
+.PHONY: install demo test lint bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(PY) -m curation sample $(DEMO_DIR)/sample
+	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
+	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
+
+lint: install
+	$(VENV)/bin/ruff check curation tests benchmarks
+	$(VENV)/bin/ruff format --check curation tests benchmarks
+
+test: install lint
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/io_passthrough.py 2>/dev/null
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
