@@ -81,6 +81,8 @@ def discover_shards(
     that an output directory inside the input directory is never read back as input.
     """
     excluded = tuple(p.rstrip("/") + "/" for p in exclude if p)
+    if not folder.fs.exists(folder.path):
+        raise ShardDiscoveryError(f"input directory {folder.path!r} does not exist")
     try:
         paths = folder.list_files(recursive=recursive, glob_pattern=glob)
     except FileNotFoundError as error:
