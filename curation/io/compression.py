@@ -12,6 +12,11 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, Literal
 
+try:  # ISA-L inflates gzip about 2.5x faster than zlib; same stream semantics, same errors
+    from isal import isal_zlib as _gzip_codec
+except ImportError:  # pragma: no cover - isal is a dependency, but keep working without it
+    _gzip_codec = zlib
+
 Codec = Literal["gzip", "zstd", "none"]
 
 READ_CHUNK_BYTES = 1 << 20
@@ -68,7 +73,7 @@ def iter_decompressed(raw: BinaryIO, codec: Codec, chunk_bytes: int = READ_CHUNK
 
 def _iter_gzip(raw: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
     produced = 0
-    decoder = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    decoder = _gzip_codec.decompressobj(wbits=zlib.MAX_WBITS | 16)
     member_has_data = False
     while True:
         chunk = raw.read(chunk_bytes)
@@ -77,7 +82,7 @@ def _iter_gzip(raw: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
         while chunk:
             try:
                 out = decoder.decompress(chunk)
-            except zlib.error as error:
+            except (zlib.error, _gzip_codec.error) as error:
                 raise CorruptStreamError("gzip", produced, str(error)) from error
             member_has_data = True
             if out:
@@ -85,7 +90,7 @@ def _iter_gzip(raw: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
                 yield out
             if decoder.eof:
                 chunk = decoder.unused_data
-                decoder = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+                decoder = _gzip_codec.decompressobj(wbits=zlib.MAX_WBITS | 16)
                 member_has_data = False
             else:
                 chunk = b""
