@@ -40,8 +40,21 @@ def test_format_flag_switches_output_to_jsonl(tmp_path):
     write_jsonl(tmp_path / "in" / "a.jsonl", docs(3))
     recipe = tmp_path / "r.yaml"
     recipe.write_text("stages: []\n")
-    code = curate(["run", str(recipe), "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-q", "-w", "1",
-                   "--format", "jsonl"])
+    code = curate(
+        [
+            "run",
+            str(recipe),
+            "-i",
+            str(tmp_path / "in"),
+            "-o",
+            str(tmp_path / "out"),
+            "-q",
+            "-w",
+            "1",
+            "--format",
+            "jsonl",
+        ]
+    )
     assert code == 0 and (tmp_path / "out" / "a.jsonl.gz").is_file()
 
 
