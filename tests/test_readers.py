@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import io
 
 import pyarrow.parquet as pq
@@ -133,3 +134,20 @@ def test_parquet_reader_reads_row_groups(tmp_path):
     write_parquet(tmp_path / "p.parquet", docs(10), row_group_size=3)
     documents = list(ParquetShardReader(str(tmp_path)).iter_records("p.parquet"))
     assert [d.id for d in documents] == [f"d{i}" for i in range(10)]
+
+
+def test_fsspec_urls_for_input_and_output(tmp_path, run_recipe_yaml):
+    import fsspec
+
+    from tests.helpers import jsonl_bytes
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/raw/part-1.jsonl", jsonl_bytes(docs(7)))
+    fs.pipe("/bucket/raw/part-2.jsonl", jsonl_bytes([*docs(2, prefix="x"), b"{bad"]))
+    report = run_recipe_yaml("stages: []\n", "memory://bucket/raw", "memory://bucket/curated")
+    assert report.ok and report.summary["totals"]["kept"] == 9
+    assert fs.exists("/bucket/curated/part-1.parquet") and fs.exists("/bucket/curated/_markers/part-2.done.json")
+    quarantine = fs.cat("/bucket/curated/_quarantine/part-2.jsonl").decode()
+    assert json.loads(quarantine)["source_file"].replace("///", "//") == "memory://bucket/raw/part-2.jsonl"
+    again = run_recipe_yaml("stages: []\n", "memory://bucket/raw", "memory://bucket/curated")
+    assert again.summary["shards"]["skipped_already_complete"] == 2
