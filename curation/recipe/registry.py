@@ -23,8 +23,38 @@ from datatrove.pipeline.readers.base import BaseReader
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+STAGE_AREAS = (
+    "curation.extract",
+    "curation.filters",
+    "curation.dedup",
+    "curation.inference",
+    "curation.classify",
+    "curation.topics",
+)
+"""Subpackages that may declare stages: each has a cheap ``STAGES = {"name": "module:Class"}`` in its
+``__init__`` (no heavy imports there), so a newcomer finds a stage's registration next to its code."""
+
 STAGES: dict[str, str] = {}
-"""Our stages: recipe name -> ``module:Class``. Subpackages add theirs as they are built."""
+"""Our stages: recipe name -> ``module:Class``; filled from ``STAGE_AREAS`` on first use, plus
+``register_stage`` calls."""
+
+_areas_loaded = False
+
+
+def _load_areas() -> None:
+    global _areas_loaded
+    if _areas_loaded:
+        return
+    _areas_loaded = True
+    for area in STAGE_AREAS:
+        try:
+            module = importlib.import_module(area)
+        except ModuleNotFoundError as error:
+            if error.name == area:
+                continue
+            raise
+        for name, path in getattr(module, "STAGES", {}).items():
+            STAGES.setdefault(name, path)
 
 DATATROVE_STEP_PACKAGES = (
     "datatrove.pipeline.filters",
@@ -84,6 +114,7 @@ def _datatrove_class(name: str) -> type | None:
 
 def resolve_stage_class(name: str) -> type[PipelineStep]:
     """Find the class a recipe's stage name refers to."""
+    _load_areas()
     if name in STAGES:
         candidate = _import_object(STAGES[name])
     elif (found := _datatrove_class(name)) is not None:
@@ -180,6 +211,7 @@ def build_stage(name: str, params: dict[str, Any]) -> PipelineStep:
 
 def list_stages() -> list[tuple[str, str, str]]:
     """(name, origin, first docstring line) for our stages and every datatrove processing step."""
+    _load_areas()
     rows: list[tuple[str, str, str]] = []
     for name, path in sorted(STAGES.items()):
         try:
