@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import time
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+
+from curation.global_stage import GlobalStage, GlobalTask
 
 
 class SleepPerDocument(PipelineStep):
@@ -75,4 +78,73 @@ class FailOnDocument(PipelineStep):
         for document in data:
             if document.id == self.doc_id:
                 raise ValueError(f"cannot handle document {document.id}")
+            yield document
+
+
+class TextHashDedup(GlobalStage):
+    """A small but real global stage for executor tests: drop documents whose exact text appeared before.
+
+    collect writes ``<stem>.tsv`` lines of ``hash<TAB>stem<TAB>position<TAB>id``; wave 1 has one task per
+    hash partition, each writing the ids to drop for its partition; wave 2 merges them into one drop list;
+    apply drops listed ids with reason ``duplicate_text``. The kept copy is the first by (stem, position).
+    """
+
+    name = "text hash dedup"
+
+    def __init__(self, partitions: int = 3, fail_task: str = "", flag_file: str = ""):
+        super().__init__()
+        self.partitions = partitions
+        self.fail_task = fail_task
+        self.flag_file = flag_file
+
+    def collect(self, data, context):
+        lines = []
+        for position, document in enumerate(data):
+            digest = hashlib.sha1(document.text.encode()).hexdigest()
+            lines.append(f"{digest}\t{context.stem}\t{position:08d}\t{document.id}\n")
+            yield document
+        with context.workdir.open(f"hashes/{context.stem}.tsv", "w") as handle:
+            handle.writelines(lines)
+
+    def global_waves(self, workdir, shard_stems):
+        partition_tasks = [GlobalTask(f"partition-{p}", {"partition": p}) for p in range(self.partitions)]
+        return [partition_tasks, [GlobalTask("merge")]]
+
+    def run_global_task(self, task, workdir):
+        if task.key == self.fail_task and not Path(self.flag_file).exists():
+            Path(self.flag_file).write_text("failed once")
+            raise RuntimeError(f"injected failure in {task.key}")
+        if task.key == "merge":
+            ids = []
+            for p in range(self.partitions):
+                with workdir.open(f"drops/{p}.txt", "r") as handle:
+                    ids += handle.read().split()
+            with workdir.open("drops/all.txt.tmp", "w") as handle:
+                handle.write("\n".join(sorted(ids)))
+            workdir.mv("drops/all.txt.tmp", "drops/all.txt")
+            return
+        partition = task.params["partition"]
+        first: dict[str, tuple] = {}
+        drops = []
+        rows = []
+        for path in sorted(workdir.glob("hashes/*.tsv")):
+            with workdir.open(path, "r") as handle:
+                rows += [line.rstrip("\n").split("\t") for line in handle if line.strip()]
+        for digest, stem, position, doc_id in sorted(rows, key=lambda r: (r[1], r[2])):
+            if int(digest, 16) % self.partitions != partition:
+                continue
+            if digest in first:
+                drops.append(doc_id)
+            else:
+                first[digest] = (stem, position)
+        with workdir.open(f"drops/{partition}.txt", "w") as handle:
+            handle.write("\n".join(drops))
+
+    def apply(self, data, context):
+        with context.workdir.open("drops/all.txt", "r") as handle:
+            drops = set(handle.read().split())
+        for document in data:
+            if document.id in drops:
+                self.stat_update("dropped_duplicate_text")
+                continue
             yield document

@@ -68,17 +68,17 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
 
     stream = Terminal()
     bar = RichProgress(stream)
-    bar.start(4, 1)
+    bar.phase("shards", 4, 1)
     bar.documents(1200)
-    bar.shard_finished("a", True)
+    bar.finished(True)
     bar.close()
     rendered = stream.getvalue()
     assert "2/4" in rendered and "docs/s" in rendered and "1,200" in rendered
 
     lines = io.StringIO()
     log = LogProgress(lines, interval=0)
-    log.start(3, 0)
+    log.phase("shards", 3, 0)
     log.documents(10)
-    log.shard_finished("a", False)
+    log.finished(False)
     log.close()
     assert "[curate] shards 1/3, 1 failed, 10 docs" in lines.getvalue()

@@ -1,10 +1,11 @@
-"""The local executor: N worker processes over shards, each worker building the pipeline once.
+"""The local executor: N worker processes, each building the pipeline once, running jobs.
 
 Workers are started with ``spawn`` (safe with threads and torch) and build their ``ShardPipeline`` in the
-pool initializer, so a model stage loads its model once per process, not once per shard. At most one
-shard per worker is in flight, so when a worker dies (SIGKILL, out of memory) the shards that were on the
-broken pool are known; they are retried on a fresh pool, up to ``max_attempts``. Workers die with the
-parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan still writing.
+pool initializer, so a model stage loads its model once per process, not once per shard; the same pool
+serves every phase of a run. At most one job per worker is in flight, so when a worker dies (SIGKILL, out
+of memory) the jobs that were on the broken pool are known; they are retried on a fresh pool, up to
+``max_attempts``. Workers die with the parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan
+still writing. With one worker, jobs run in this process.
 """
 
 from __future__ import annotations
@@ -16,31 +17,16 @@ import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from queue import Empty
 from typing import Any
 
 import cloudpickle
 
+from curation.executors.jobs import Job, JobOutcome, WorkerStartupError, execute_job
 from curation.executors.shard_pipeline import RunSettings, ShardPipeline
-from curation.io.shards import Shard
 from curation.report.progress import ProgressReporter
 
 DEFAULT_MAX_ATTEMPTS = 3
-
-
-@dataclass
-class ShardOutcome:
-    """A shard's fate in this run: its marker body when it succeeded, the error when it did not."""
-
-    shard: Shard
-    marker: dict[str, Any] | None = None
-    error: str | None = None
-    attempts: int = 1
-
-
-class WorkerStartupError(RuntimeError):
-    """A worker could not build the pipeline (a stage failed to construct): no shard can succeed."""
 
 
 def default_workers() -> int:
@@ -51,58 +37,42 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_local(
-    settings: RunSettings,
-    shards: list[Shard],
-    workers: int,
-    progress: ProgressReporter,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-) -> list[ShardOutcome]:
-    """Process ``shards`` with ``workers`` processes (in this process when ``workers == 1``)."""
-    if not shards:
-        return []
-    if workers <= 1:
-        return _run_inline(settings, shards, progress)
-    return _PoolRun(settings, shards, min(workers, len(shards)), progress, max_attempts).run()
+class InlineRunner:
+    """Runs jobs one after another in this process (``workers == 1``): simplest to debug and profile."""
 
-
-def _run_inline(settings: RunSettings, shards: list[Shard], progress: ProgressReporter) -> list[ShardOutcome]:
-    try:
-        pipeline = ShardPipeline(settings)
-    except Exception as error:
-        raise WorkerStartupError(f"building the pipeline failed: {error}") from error
-    outcomes = []
-    for shard in shards:
+    def __init__(self, settings: RunSettings, progress: ProgressReporter):
         try:
-            marker = pipeline.process(shard, progress.documents)
-            outcomes.append(ShardOutcome(shard, marker=marker))
-            progress.shard_finished(shard.stem, True)
-        except Exception:
-            outcomes.append(ShardOutcome(shard, error=traceback.format_exc()))
-            progress.shard_finished(shard.stem, False)
-    return outcomes
+            self.pipeline = ShardPipeline(settings)
+        except Exception as error:
+            raise WorkerStartupError(f"building the pipeline failed: {error}") from error
+        self.progress = progress
+
+    def run(self, jobs: list[Job]) -> list[JobOutcome]:
+        outcomes = []
+        for job in jobs:
+            status, value, seconds = execute_job(self.pipeline, job, self.progress.documents)
+            ok = status == "ok"
+            outcomes.append(JobOutcome(job, value if ok else None, None if ok else value, 1, seconds))
+            self.progress.finished(ok)
+        return outcomes
+
+    def close(self) -> None:
+        pass
 
 
-class _PoolRun:
-    """One run over a process pool, with bounded in-flight shards and retry on worker death."""
+class PoolRunner:
+    """A process pool kept for a whole run, with bounded in-flight jobs and retry on worker death."""
 
     def __init__(
-        self,
-        settings: RunSettings,
-        shards: list[Shard],
-        workers: int,
-        progress: ProgressReporter,
-        max_attempts: int,
+        self, settings: RunSettings, workers: int, progress: ProgressReporter, max_attempts: int = DEFAULT_MAX_ATTEMPTS
     ):
         self.payload = cloudpickle.dumps(settings)
         self.workers = workers
         self.progress = progress
         self.max_attempts = max_attempts
-        self.pending: deque[Shard] = deque(shards)
-        self.attempts: dict[int, int] = {}
-        self.outcomes: list[ShardOutcome] = []
         self.context = multiprocessing.get_context("spawn")
         self.queue = self.context.Queue()
+        self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -112,60 +82,52 @@ class _PoolRun:
             initargs=(self.payload, self.queue, os.getpid()),
         )
 
-    def run(self) -> list[ShardOutcome]:
-        pool = self._new_pool()
-        in_flight: dict[Future, Shard] = {}
-        try:
-            while self.pending or in_flight:
-                while self.pending and len(in_flight) < self.workers:
-                    shard = self.pending.popleft()
-                    self.attempts[shard.index] = self.attempts.get(shard.index, 0) + 1
-                    in_flight[pool.submit(_process_in_worker, shard)] = shard
-                done, _ = wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
-                self._drain_progress()
-                broken = False
-                for future in done:
-                    shard = in_flight.pop(future)
-                    broken |= self._settle(future, shard)
-                if broken:
-                    for shard in list(in_flight.values()):
-                        self._retry_or_fail(shard, "the worker process died")
-                    in_flight.clear()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._new_pool()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def run(self, jobs: list[Job]) -> list[JobOutcome]:
+        pending: deque[int] = deque(range(len(jobs)))  # indices: jobs need not be hashable
+        attempts = [0] * len(jobs)
+        outcomes: list[JobOutcome] = []
+        in_flight: dict[Future, int] = {}
+        while pending or in_flight:
+            while pending and len(in_flight) < self.workers:
+                index = pending.popleft()
+                attempts[index] += 1
+                in_flight[self.pool.submit(_run_in_worker, jobs[index])] = index
+            done, _ = wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
             self._drain_progress()
-        return self.outcomes
+            broken = False
+            for future in done:
+                index = in_flight.pop(future)
+                try:
+                    status, value, seconds = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    self._retry_or_fail(jobs, index, attempts, pending, outcomes)
+                    continue
+                if status == "startup_error":
+                    raise WorkerStartupError(value)
+                ok = status == "ok"
+                outcomes.append(
+                    JobOutcome(jobs[index], value if ok else None, None if ok else value, attempts[index], seconds)
+                )
+                self.progress.finished(ok)
+            if broken:
+                for index in list(in_flight.values()):
+                    self._retry_or_fail(jobs, index, attempts, pending, outcomes)
+                in_flight.clear()
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+        self._drain_progress()
+        return outcomes
 
-    def _settle(self, future: Future, shard: Shard) -> bool:
-        """Record a finished future; return True if it reveals a broken pool."""
-        try:
-            status, value = future.result()
-        except BrokenProcessPool:
-            self._retry_or_fail(shard, "the worker process died (killed, or out of memory)")
-            return True
-        if status == "startup_error":
-            raise WorkerStartupError(value)
-        ok = status == "ok"
-        self.outcomes.append(
-            ShardOutcome(
-                shard, marker=value if ok else None, error=None if ok else value, attempts=self.attempts[shard.index]
-            )
-        )
-        self.progress.shard_finished(shard.stem, ok)
-        return False
-
-    def _retry_or_fail(self, shard: Shard, why: str) -> None:
-        if self.attempts[shard.index] < self.max_attempts:
-            self.pending.appendleft(shard)
+    def _retry_or_fail(
+        self, jobs: list[Job], index: int, attempts: list[int], pending: deque[int], outcomes: list[JobOutcome]
+    ) -> None:
+        if attempts[index] < self.max_attempts:
+            pending.appendleft(index)
             return
-        self.outcomes.append(
-            ShardOutcome(
-                shard, error=f"{why} on each of {self.max_attempts} attempts", attempts=self.attempts[shard.index]
-            )
-        )
-        self.progress.shard_finished(shard.stem, False)
+        error = f"the worker process died (killed, or out of memory) on each of {self.max_attempts} attempts"
+        outcomes.append(JobOutcome(jobs[index], error=error, attempts=attempts[index]))
+        self.progress.finished(False)
 
     def _drain_progress(self) -> None:
         while True:
@@ -174,6 +136,17 @@ class _PoolRun:
             except (Empty, OSError, ValueError):
                 return
             self.progress.documents(count)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self._drain_progress()
+
+
+def local_runner(settings: RunSettings, workers: int, progress: ProgressReporter) -> InlineRunner | PoolRunner:
+    """The local executor for ``workers`` processes (in-process when 1)."""
+    if workers <= 1:
+        return InlineRunner(settings, progress)
+    return PoolRunner(settings, workers, progress)
 
 
 _PIPELINE: ShardPipeline | None = None
@@ -210,10 +183,7 @@ def _report_documents(count: int) -> None:
         _QUEUE.put(count)
 
 
-def _process_in_worker(shard: Shard) -> tuple[str, Any]:
+def _run_in_worker(job: Job) -> tuple[str, Any, float]:
     if _PIPELINE is None:
-        return "startup_error", _STARTUP_ERROR or "the worker has no pipeline"
-    try:
-        return "ok", _PIPELINE.process(shard, _report_documents)
-    except Exception:
-        return "error", traceback.format_exc()
+        return "startup_error", _STARTUP_ERROR or "the worker has no pipeline", 0.0
+    return execute_job(_PIPELINE, job, _report_documents)

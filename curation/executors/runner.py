@@ -1,6 +1,8 @@
-"""Run a recipe over a shard directory: plan, skip what is complete, execute, summarise.
+"""Run a recipe over a shard directory: plan, skip what is complete, execute the phases, summarise.
 
-This is what ``curate run`` and the Python API call; it is the same whichever executor runs the shards.
+This is what ``curate run`` and the Python API call. The order of work is decided here once, whichever
+executor runs the jobs: per-shard passes over the recipe's segments, with each global stage's waves of
+corpus-wide tasks between them (see ``plan``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from datatrove.io import get_datafolder
+import orjson
+from datatrove.io import DataFolder, get_datafolder
 
-from curation.executors.local import ShardOutcome, default_workers, run_local
+from curation.executors.jobs import GlobalJob, JobOutcome, ShardJob, WorkerStartupError
+from curation.executors.local import default_workers, local_runner
+from curation.executors.plan import (
+    WORK_DIR,
+    Segment,
+    global_workdir,
+    segment_folder,
+    split_into_segments,
+    stage_slug,
+    task_marker,
+)
 from curation.executors.shard_pipeline import RunSettings
+from curation.global_stage import GlobalStage
 from curation.io.layout import SUMMARY_FILE, OutputLayout
-from curation.io.shards import discover_shards
+from curation.io.shards import Shard, discover_shards
 from curation.recipe.loader import check_recipe
 from curation.recipe.model import Recipe
+from curation.recipe.registry import build_stage, resolve_stage_class
 from curation.report.progress import ProgressReporter, progress_for
 from curation.report.stats import ShardResult
 from curation.report.summary import build_summary
@@ -27,6 +42,8 @@ EXIT_FAILED_SHARDS = 1
 EXIT_USAGE = 2
 EXIT_QUARANTINE_STRICT = 3
 
+__all__ = ["RunConfigurationError", "RunReport", "WorkerStartupError", "run_recipe"]
+
 
 class RunConfigurationError(ValueError):
     """The run cannot start: missing input/output, or an executor that cannot be used."""
@@ -34,10 +51,10 @@ class RunConfigurationError(ValueError):
 
 @dataclass
 class RunReport:
-    """What a run did: the summary written to disk, the per-shard outcomes, and the exit code."""
+    """What a run did: the summary written to disk, the per-job outcomes, and the exit code."""
 
     summary: dict[str, Any]
-    outcomes: list[ShardOutcome] = field(default_factory=list)
+    outcomes: list[JobOutcome] = field(default_factory=list)
     exit_code: int = EXIT_OK
 
     @property
@@ -86,11 +103,13 @@ def run_recipe(
         exclude=[_relative_inside(output_folder.path, input_folder.path)],
     )
     layout = OutputLayout(output_folder)
+    if force and output_folder.exists(WORK_DIR):
+        output_folder.rm(WORK_DIR, recursive=True)
     layout.recover()
-    completed = layout.completed_stems()
+    completed = set() if force else layout.completed_stems()
     fingerprint = recipe.fingerprint()
-    todo = [shard for shard in shards if force or shard.stem not in completed]
-    skipped = [shard for shard in shards if not force and shard.stem in completed]
+    skipped = [shard for shard in shards if shard.stem in completed]
+    todo = [shard for shard in shards if shard.stem not in completed]
 
     settings = RunSettings(
         recipe=recipe,
@@ -102,9 +121,15 @@ def run_recipe(
         output_storage_options=recipe.output.storage_options,
     )
     reporter = progress_for(progress) if isinstance(progress, str) else progress
-    reporter.start(len(shards), len(skipped))
+    phases = _Phases(recipe, settings, output_folder, shards, todo)
+    outcomes: list[JobOutcome] = []
     try:
-        outcomes = run_local(settings, todo, worker_count, reporter)
+        if todo:
+            runner = local_runner(settings, worker_count, reporter)
+            try:
+                outcomes = phases.run(runner, reporter)
+            finally:
+                runner.close()
     finally:
         reporter.close()
 
@@ -116,13 +141,12 @@ def run_recipe(
             continue
         stale += marker.get("recipe_fingerprint") != fingerprint
         results.append(ShardResult.from_dict(marker["result"]))
-    processed_now = [ShardResult.from_dict(o.marker["result"]) for o in outcomes if o.marker is not None]
+    final_outcomes = [o for o in outcomes if isinstance(o.job, ShardJob) and o.job.segment == phases.last_segment]
+    processed_now = [ShardResult.from_dict(o.marker["result"]) for o in final_outcomes if o.ok]
     results += processed_now
-    failures = [
-        {"source": o.shard.path, "stem": o.shard.stem, "attempts": o.attempts, "error": o.error}
-        for o in outcomes
-        if o.marker is None
-    ]
+    failures = [_failure(o) for o in outcomes if not o.ok]
+    if phases.stopped_before_output and not failures:
+        failures.append({"source": "", "stem": "", "attempts": 0, "error": phases.stopped_before_output})
     summary = build_summary(
         recipe_name=recipe.name,
         fingerprint=fingerprint,
@@ -139,7 +163,10 @@ def run_recipe(
         processed_now=processed_now,
         failures=failures,
     )
+    summary["global_stages"] = phases.global_report
     layout.write_json_atomically(SUMMARY_FILE, summary)
+    if not failures and len(results) == len(shards):
+        phases.discard_intermediates()
     layout.remove_empty_staging()
     exit_code = EXIT_OK
     if failures:
@@ -147,6 +174,126 @@ def run_recipe(
     elif strict and summary["totals"]["quarantined"]:
         exit_code = EXIT_QUARANTINE_STRICT
     return RunReport(summary, outcomes, exit_code)
+
+
+class _Phases:
+    """The run's phases in order: one shard pass per segment, global waves after each collecting segment."""
+
+    def __init__(
+        self, recipe: Recipe, settings: RunSettings, output: DataFolder, shards: list[Shard], todo: list[Shard]
+    ):
+        self.recipe = recipe
+        self.settings = settings
+        self.output = output
+        self.shards = shards
+        self.todo = todo
+        global_positions = [position for position, spec in enumerate(recipe.stages) if _is_global(spec)]
+        self.segments = split_into_segments([p in global_positions for p in range(len(recipe.stages))])
+        self.last_segment = self.segments[-1].index
+        self.stopped_before_output: str | None = None
+        self.global_report: dict[str, dict[str, Any]] = {}
+
+    def run(self, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        outcomes: list[JobOutcome] = []
+        for segment in self.segments:
+            shard_outcomes = self._shard_pass(segment, runner, reporter)
+            outcomes += shard_outcomes
+            if segment.last:
+                break
+            if any(not o.ok for o in shard_outcomes):
+                self.stopped_before_output = "shards failed before a global stage; fix them and run again"
+                break
+            task_outcomes = self._global_waves(segment.collect_global, runner, reporter)
+            outcomes += task_outcomes
+            if any(not o.ok for o in task_outcomes):
+                self.stopped_before_output = "a global task failed; run again to resume from it"
+                break
+        return outcomes
+
+    def _shard_pass(self, segment: Segment, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        if segment.last:
+            pending = self.todo
+        else:
+            done = OutputLayout(segment_folder(self.output, segment.index))
+            done.recover()
+            finished = done.completed_stems()
+            pending = [shard for shard in self.todo if shard.stem not in finished]
+        label = "shards" if len(self.segments) == 1 else f"pass {segment.index + 1}/{len(self.segments)}"
+        reporter.phase(label, len(self.todo), len(self.todo) - len(pending))
+        return runner.run([ShardJob(shard, segment.index) for shard in pending])
+
+    def _global_waves(self, position: int, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        stage = self._instance(position)
+        slug = stage_slug(position, stage)
+        workdir = global_workdir(self.output, position, stage)
+        stems = [shard.stem for shard in self.shards]
+        self._check_same_corpus(slug, stems)
+        started = time.perf_counter()
+        outcomes: list[JobOutcome] = []
+        waves = stage.global_waves(workdir, stems)
+        for number, wave in enumerate(waves, start=1):
+            pending = [task for task in wave if not self.output.exists(task_marker(slug, task.key))]
+            reporter.phase(
+                f"{self.recipe.stages[position].display_name} wave {number}/{len(waves)}",
+                len(wave),
+                len(wave) - len(pending),
+            )
+            wave_outcomes = runner.run([GlobalJob(position, task) for task in pending])
+            outcomes += wave_outcomes
+            if any(not o.ok for o in wave_outcomes):
+                break
+        self.global_report[self.recipe.stages[position].display_name] = {
+            "waves": len(waves),
+            "tasks": sum(len(wave) for wave in waves),
+            "tasks_run_now": len(outcomes),
+            "seconds": round(time.perf_counter() - started, 3),
+            "task_seconds": round(sum(o.seconds for o in outcomes), 3),
+            "workdir": workdir.path,
+        }
+        return outcomes
+
+    def _check_same_corpus(self, slug: str, stems: list[str]) -> None:
+        """Global results computed over one set of shards must not be reused for another."""
+        path = f"{WORK_DIR}/tasks/{slug}/_corpus.json"
+        if self.output.exists(path):
+            with self.output.open(path, "rb") as handle:
+                previous = orjson.loads(handle.read())
+            if previous != stems:
+                raise RunConfigurationError(
+                    "the input shards differ from those this output directory's global stages were computed over; "
+                    "use --force, a new output directory, or a persistent index for incremental runs"
+                )
+            return
+        OutputLayout(self.output).write_json_atomically(path, stems)
+
+    def _instance(self, position: int) -> GlobalStage:
+        spec = self.recipe.stages[position]
+        stage = spec.step if spec.step is not None else build_stage(spec.stage, spec.params)
+        assert isinstance(stage, GlobalStage)
+        return stage
+
+    def discard_intermediates(self) -> None:
+        """Intermediate shards double the disk use; once every shard is complete they have no further use."""
+        folder = f"{WORK_DIR}/segments"
+        if self.output.exists(folder):
+            self.output.rm(folder, recursive=True)
+
+
+def _is_global(spec) -> bool:
+    if spec.step is not None:
+        return isinstance(spec.step, GlobalStage)
+    return issubclass(resolve_stage_class(spec.stage), GlobalStage)
+
+
+def _failure(outcome: JobOutcome) -> dict[str, Any]:
+    if isinstance(outcome.job, ShardJob):
+        return {
+            "source": outcome.job.shard.path,
+            "stem": outcome.job.shard.stem,
+            "attempts": outcome.attempts,
+            "error": outcome.error,
+        }
+    return {"source": outcome.job.label, "stem": "", "attempts": outcome.attempts, "error": outcome.error}
 
 
 def _relative_inside(child: str, parent: str) -> str:

@@ -21,11 +21,20 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.stats import Stats
 
 from curation.executors.metering import Meter
+from curation.executors.plan import (
+    Segment,
+    global_workdir,
+    segment_folder,
+    split_into_segments,
+    stage_slug,
+    task_marker,
+)
+from curation.global_stage import GlobalStage, GlobalTask, ShardContext
 from curation.io.layout import QUARANTINE_DIR, OutputLayout
 from curation.io.quarantine import Quarantined
-from curation.io.readers import READERS_BY_FORMAT, ShardReader
+from curation.io.readers import READERS_BY_FORMAT, ParquetShardReader, ShardReader
 from curation.io.shards import Shard
-from curation.io.writers import WRITERS_BY_FORMAT, ShardWriter
+from curation.io.writers import WRITERS_BY_FORMAT, ParquetShardWriter, ShardWriter
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
 from curation.report.stats import UNSPECIFIED_REASON, ShardResult, StageCounts
@@ -49,18 +58,20 @@ class RunSettings:
 
 
 class ShardPipeline:
-    """Reader, stages and writer factory for one worker; ``process`` runs one shard."""
+    """Reader, stages and writer factory for one worker; runs shard passes and global tasks."""
 
     def __init__(self, settings: RunSettings):
         self.settings = settings
         recipe = settings.recipe
         self.input_folder: DataFolder = get_datafolder((settings.input_path, settings.input_storage_options))
-        self.layout = OutputLayout(get_datafolder((settings.output_path, settings.output_storage_options)))
+        self.output_folder: DataFolder = get_datafolder((settings.output_path, settings.output_storage_options))
+        self.layout = OutputLayout(self.output_folder)
         self._readers: dict[str, Any] = {}
         self.stages: list[tuple[str, PipelineStep]] = [
             (spec.display_name, spec.step if spec.step is not None else build_stage(spec.stage, spec.params))
             for spec in recipe.stages
         ]
+        self.segments = split_into_segments([isinstance(step, GlobalStage) for _, step in self.stages])
 
     def reader_for(self, fmt: str):
         """Our quarantining reader for the shard's format, or the recipe's datatrove reader."""
@@ -86,43 +97,98 @@ class ShardPipeline:
         writer_cls = WRITERS_BY_FORMAT[spec.format]
         return writer_cls(staging, filename, compression=spec.codec, atomic_files=False)
 
-    def process(self, shard: Shard, progress: ProgressCallback | None = None) -> dict[str, Any]:
-        """Run one shard and commit its output; return the completion marker's content."""
+    def global_stage(self, position: int) -> GlobalStage:
+        step = self.stages[position][1]
+        assert isinstance(step, GlobalStage)
+        return step
+
+    def global_workdir(self, position: int) -> DataFolder:
+        return global_workdir(self.output_folder, position, self.global_stage(position))
+
+    def run_global_task(self, position: int, task: GlobalTask) -> None:
+        """Run one corpus-wide task of the global stage at ``position``, then mark it done."""
+        stage = self.global_stage(position)
+        stage.run_global_task(task, self.global_workdir(position))
+        self.layout.write_json_atomically(
+            task_marker(stage_slug(position, stage), task.key), {"key": task.key, "params": task.params}
+        )
+
+    def process(self, shard: Shard, progress: ProgressCallback | None = None, segment: int | None = None) -> dict:
+        """Run one shard through one segment (the last by default) and commit; return the marker content."""
+        plan = self.segments[-1 if segment is None else segment]
+        layout = self.layout if plan.last else OutputLayout(segment_folder(self.output_folder, plan.index))
         started = time.perf_counter()
-        staging = self.layout.new_staging()
+        staging = layout.new_staging()
         try:
-            marker = self._process_into(shard, staging, progress, started)
+            marker = self._process_into(shard, plan, layout, staging, progress, started)
         except BaseException:
-            self.layout.discard_staging(staging)
+            layout.discard_staging(staging)
             raise
         body = _marker_body(marker, self.settings.fingerprint)
-        self.layout.commit(shard.stem, staging, marker["files_to_commit"], body)
+        layout.commit(shard.stem, staging, marker["files_to_commit"], body)
         return body
 
-    def _process_into(
-        self, shard: Shard, staging: str, progress: ProgressCallback | None, started: float
-    ) -> dict[str, Any]:
-        staging_folder = self.layout.staging_folder(staging)
-        reader = self.reader_for(shard.format)
-        quarantine = _QuarantineSink(
-            staging_folder, self.layout.quarantine_path(shard.stem), self.input_folder.resolve_paths(shard.path)
-        )
-        reader_drops: Counter[str] = Counter()
+    def _source(self, shard: Shard, plan: Segment, layout: OutputLayout, staging_folder: DataFolder, progress):
+        """The documents entering a segment: the input shard, or the previous segment's intermediate shard."""
         records = _Records()
-        source = _read(reader, shard.path, quarantine, reader_drops, records, progress)
+        reader_drops: Counter[str] = Counter()
+        if plan.index == 0:
+            reader, path = self.reader_for(shard.format), shard.path
+            source_file = self.input_folder.resolve_paths(shard.path)
+        else:
+            previous = segment_folder(self.output_folder, plan.index - 1)
+            reader, path = ParquetShardReader(previous), f"{shard.stem}.parquet"
+            source_file = previous.resolve_paths(path)
+        quarantine = _QuarantineSink(staging_folder, layout.quarantine_path(shard.stem), source_file)
+        return _read(reader, path, quarantine, reader_drops, records, progress), quarantine, reader_drops, records
 
-        for _, step in self.stages:
+    def _links(self, plan: Segment, shard: Shard) -> list[tuple[str, PipelineStep, Callable]]:
+        """(name, step whose stats hold drop reasons, function from documents to documents) per link."""
+        world = self.settings.world_size
+        links: list[tuple[str, PipelineStep, Callable]] = []
+        if plan.apply_global is not None:
+            name, stage = self.stages[plan.apply_global]
+            context = self._context(shard, plan.apply_global)
+            links.append((name, stage, lambda data, s=stage, c=context: s.apply(data, c)))
+        for position in plan.plain:
+            name, step = self.stages[position]
+            links.append((name, step, lambda data, s=step: s.run(data, shard.index, world)))
+        if plan.collect_global is not None:
+            name, stage = self.stages[plan.collect_global]
+            context = self._context(shard, plan.collect_global)
+            links.append((f"{name} (collect)", stage, lambda data, s=stage, c=context: s.collect(data, c)))
+        return links
+
+    def _context(self, shard: Shard, position: int) -> ShardContext:
+        return ShardContext(shard.stem, shard.index, self.settings.world_size, self.global_workdir(position))
+
+    def _process_into(
+        self,
+        shard: Shard,
+        plan: Segment,
+        layout: OutputLayout,
+        staging: str,
+        progress: ProgressCallback | None,
+        started: float,
+    ) -> dict[str, Any]:
+        staging_folder = layout.staging_folder(staging)
+        source, quarantine, reader_drops, records = self._source(shard, plan, layout, staging_folder, progress)
+        links = self._links(plan, shard)
+        for _, step, _ in links:
             step.stats = Stats(str(step))
         meters = [_meter(source)]
-        for _, step in self.stages:
-            meters.append(_meter(step.run(meters[-1], shard.index, self.settings.world_size)))
-        writer = self.make_writer(staging_folder, shard.stem)
+        for _, _, function in links:
+            meters.append(_meter(function(meters[-1])))
+        if plan.last:
+            writer = self.make_writer(staging_folder, shard.stem)
+        else:
+            writer = ParquetShardWriter(staging_folder, shard.stem, compression="zstd", atomic_files=False)
         outputs = _drain_into_writer(writer, meters[-1], shard.index, self.settings.world_size)
         quarantine.close()
         total_seconds = time.perf_counter() - started
 
         stage_counts = [StageCounts(READ_STAGE_NAME, records.count, meters[0].count, reader_drops, meters[0].seconds)]
-        for position, (name, step) in enumerate(self.stages, start=1):
+        for position, (name, step, _) in enumerate(links, start=1):
             upstream, own = meters[position - 1], meters[position]
             stage_counts.append(
                 StageCounts(
@@ -147,7 +213,44 @@ class ShardPipeline:
             seconds=total_seconds,
         )
         files = list(outputs) + ([quarantine.path] if quarantine.written else [])
+        if plan.last and plan.index > 0:
+            result = self._merge_earlier_segments(shard, result, staging_folder, files)
         return {"result": result, "files_to_commit": files}
+
+    def _merge_earlier_segments(
+        self, shard: Shard, final: ShardResult, staging_folder: DataFolder, files: list[str]
+    ) -> ShardResult:
+        """One result per shard, as if it ran in one pass: earlier segments' counts and quarantine join."""
+        merged: ShardResult | None = None
+        for index in range(final_index := self.segments[-1].index):
+            marker = OutputLayout(segment_folder(self.output_folder, index)).read_marker(shard.stem)
+            if marker is None:
+                raise RuntimeError(f"segment {index} of shard {shard.stem!r} has no completion marker")
+            earlier = ShardResult.from_dict(marker["result"])
+            if merged is None:
+                merged = earlier
+                merged.stages = merged.stages[:-1]  # its write was an intermediate checkpoint
+            else:
+                merged.stages += earlier.stages[1:-1]
+                merged.seconds += earlier.seconds
+                merged.quarantined.update(earlier.quarantined)
+            if earlier.quarantine_file:
+                source = segment_folder(self.output_folder, index)
+                with (
+                    source.open(earlier.quarantine_file, "rb") as handle,
+                    staging_folder.open(earlier.quarantine_file, "ab") as target,
+                ):
+                    target.write(handle.read())
+                if earlier.quarantine_file not in files:
+                    files.append(earlier.quarantine_file)
+        assert merged is not None and final_index > 0
+        merged.stages += final.stages[1:]
+        merged.kept = final.kept
+        merged.outputs = final.outputs
+        merged.quarantined.update(final.quarantined)
+        merged.quarantine_file = merged.quarantine_file or final.quarantine_file
+        merged.seconds += final.seconds
+        return merged
 
 
 def _marker_body(marker: dict[str, Any], fingerprint: str) -> dict[str, Any]:

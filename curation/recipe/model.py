@@ -111,7 +111,7 @@ class StageSpec(_Strict):
         if self.label:
             return self.label
         if self.stage:
-            return self.stage
+            return self.stage.replace(":", ".").rsplit(".", 1)[-1]  # an import path shows as its class name
         return type(self.step).__name__
 
     def fingerprint(self) -> dict[str, Any]:

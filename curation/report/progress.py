@@ -8,13 +8,13 @@ from typing import Protocol, TextIO
 
 
 class ProgressReporter(Protocol):
-    """What executors call while shards are processed."""
+    """What executors call while a run works: one phase per shard pass or global wave."""
 
-    def start(self, total_shards: int, already_done: int) -> None: ...
+    def phase(self, label: str, total: int, already_done: int) -> None: ...
 
     def documents(self, count: int) -> None: ...
 
-    def shard_finished(self, stem: str, ok: bool) -> None: ...
+    def finished(self, ok: bool) -> None: ...
 
     def close(self) -> None: ...
 
@@ -42,7 +42,7 @@ class RichProgress:
 
         self.rates = _Rates()
         self.progress = Progress(
-            TextColumn("[bold]shards"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[docs]:>12,} docs  {task.fields[rate]:>9,.0f} docs/s  {task.fields[failed]}"),
@@ -52,19 +52,20 @@ class RichProgress:
         )
         self.task = None
 
-    def start(self, total_shards: int, already_done: int) -> None:
-        self.rates.total = total_shards
-        self.progress.start()
-        self.task = self.progress.add_task(
-            "run", total=total_shards, completed=already_done, docs=0, rate=0.0, failed=""
-        )
+    def phase(self, label: str, total: int, already_done: int) -> None:
+        self.rates.total = total
         self.rates.done = already_done
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task(label, total=total, completed=already_done, docs=0, rate=0.0, failed="")
+        else:
+            self.progress.reset(self.task, total=total, completed=already_done, description=label)
 
     def documents(self, count: int) -> None:
         self.rates.docs += count
         self.progress.update(self.task, docs=self.rates.docs, rate=self.rates.docs_per_second)
 
-    def shard_finished(self, stem: str, ok: bool) -> None:
+    def finished(self, ok: bool) -> None:
         self.rates.done += 1
         if not ok:
             self.rates.failed += 1
@@ -83,21 +84,26 @@ class LogProgress:
         self.interval = interval
         self.rates = _Rates()
         self.last = 0.0
+        self.label = "shards"
 
     def _line(self) -> None:
         r = self.rates
         failed = f", {r.failed} failed" if r.failed else ""
         print(
-            f"[curate] shards {r.done}/{r.total}{failed}, {r.docs:,} docs, {r.docs_per_second:,.0f} docs/s, "
+            f"[curate] {self.label} {r.done}/{r.total}{failed}, {r.docs:,} docs, {r.docs_per_second:,.0f} docs/s, "
             f"{time.monotonic() - r.started:.1f}s",
             file=self.stream,
             flush=True,
         )
         self.last = time.monotonic()
 
-    def start(self, total_shards: int, already_done: int) -> None:
-        self.rates.total = total_shards
+    def phase(self, label: str, total: int, already_done: int) -> None:
+        if self.rates.total:
+            self._line()
+        self.label = label
+        self.rates.total = total
         self.rates.done = already_done
+        self.rates.failed = 0
         self._line()
 
     def documents(self, count: int) -> None:
@@ -105,7 +111,7 @@ class LogProgress:
         if time.monotonic() - self.last >= self.interval:
             self._line()
 
-    def shard_finished(self, stem: str, ok: bool) -> None:
+    def finished(self, ok: bool) -> None:
         self.rates.done += 1
         if not ok:
             self.rates.failed += 1
@@ -119,13 +125,13 @@ class LogProgress:
 class SilentProgress:
     """For the Python API and tests: no output."""
 
-    def start(self, total_shards: int, already_done: int) -> None:
+    def phase(self, label: str, total: int, already_done: int) -> None:
         pass
 
     def documents(self, count: int) -> None:
         pass
 
-    def shard_finished(self, stem: str, ok: bool) -> None:
+    def finished(self, ok: bool) -> None:
         pass
 
     def close(self) -> None:
