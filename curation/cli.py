@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 EXIT_USAGE = 2
+EXIT_CLUSTER_LOST = 4
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--glob", help="glob selecting input shards, relative to the input (overrides input.glob)")
     run.add_argument("--workers", "-w", type=int, help="worker processes (default: executor.workers or cores)")
     run.add_argument("--executor", choices=["local", "dask"], help="override executor.kind")
+    run.add_argument(
+        "--scheduler",
+        help="dask: join this scheduler (tcp://host:8786 or a scheduler file .json) instead of starting a LocalCluster",
+    )
     run.add_argument("--format", choices=["parquet", "jsonl"], help="output format (overrides output.format)")
     run.add_argument("--force", action="store_true", help="redo shards that are already complete")
     run.add_argument("--strict", action="store_true", help="exit non-zero (3) if any record was quarantined")
@@ -79,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             glob=args.glob,
             workers=args.workers,
             executor=args.executor,
+            scheduler=args.scheduler,
             force=args.force,
             strict=args.strict,
             progress="none" if args.quiet else args.progress,
@@ -86,6 +92,11 @@ def _run(args: argparse.Namespace) -> int:
     except (RecipeError, RunConfigurationError, ShardDiscoveryError, WorkerStartupError) as error:
         print(f"curate: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:
+        if type(error).__name__ != "ClusterLostError":
+            raise
+        print(f"curate: {error}", file=sys.stderr)
+        return EXIT_CLUSTER_LOST
     if not args.quiet:
         render_summary(report.summary)
     if report.exit_code == 3:

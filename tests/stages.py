@@ -148,3 +148,14 @@ class TextHashDedup(GlobalStage):
                 self.stat_update("dropped_duplicate_text")
                 continue
             yield document
+
+
+class NeedsGpu(PipelineStep):
+    """A pass-through stage that declares a GPU resource, as model stages do for the Dask executor."""
+
+    name = "needs a GPU"
+    type = "🧪 - TEST"
+    resources = {"GPU": 1}  # noqa: RUF012 - a class-level declaration read by the executor
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        yield from data

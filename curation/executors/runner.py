@@ -7,6 +7,7 @@ corpus-wide tasks between them (see ``plan``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,7 @@ def run_recipe(
     glob: str | None = None,
     workers: int | None = None,
     executor: str | None = None,
+    scheduler: str | None = None,
     force: bool = False,
     strict: bool = False,
     progress: str | ProgressReporter = "auto",
@@ -87,8 +89,11 @@ def run_recipe(
     if glob is not None:
         recipe = recipe.model_copy(update={"input": recipe.input.model_copy(update={"glob": glob})})
     kind = executor or recipe.executor.kind
-    if kind != "local":
-        raise RunConfigurationError(f"executor {kind!r} is not available in this version; use 'local'")
+    if kind not in ("local", "dask"):
+        raise RunConfigurationError(f"executor {kind!r} is not one of: local, dask")
+    scheduler = scheduler or recipe.executor.scheduler
+    if scheduler and kind != "dask":
+        raise RunConfigurationError("a scheduler address only applies to the dask executor (--executor dask)")
     worker_count = workers or recipe.executor.workers or default_workers()
 
     started_wall = time.perf_counter()
@@ -125,11 +130,11 @@ def run_recipe(
     outcomes: list[JobOutcome] = []
     try:
         if todo:
-            runner = local_runner(settings, worker_count, reporter)
+            runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
             try:
                 outcomes = phases.run(runner, reporter)
             finally:
-                runner.close()
+                _close_quietly(runner)
     finally:
         reporter.close()
 
@@ -152,7 +157,7 @@ def run_recipe(
         fingerprint=fingerprint,
         input_path=input_path,
         output_path=output_path,
-        executor={"kind": kind, "workers": worker_count},
+        executor={"kind": kind, "workers": worker_count, "scheduler": scheduler},
         started_at=started_at,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_seconds=time.perf_counter() - started_wall,
@@ -167,6 +172,7 @@ def run_recipe(
     layout.write_json_atomically(SUMMARY_FILE, summary)
     if not failures and len(results) == len(shards):
         phases.discard_intermediates()
+        layout.discard_all_staging()  # every job has ended: leftovers are dead attempts (killed workers)
     layout.remove_empty_staging()
     exit_code = EXIT_OK
     if failures:
@@ -277,6 +283,20 @@ class _Phases:
         folder = f"{WORK_DIR}/segments"
         if self.output.exists(folder):
             self.output.rm(folder, recursive=True)
+
+
+def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: ProgressReporter, scheduler: str | None):
+    if kind == "dask":
+        from curation.executors.dask import DaskRunner
+
+        return DaskRunner(settings, reporter, scheduler=scheduler, workers=workers)
+    return local_runner(settings, workers, reporter)
+
+
+def _close_quietly(runner) -> None:
+    """Closing a runner whose cluster is already gone must not hide the error that ended the run."""
+    with contextlib.suppress(Exception):
+        runner.close()
 
 
 def _is_global(spec) -> bool:

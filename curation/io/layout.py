@@ -119,6 +119,11 @@ class OutputLayout:
             self.folder.rm(STAGING_DIR, recursive=True)
         return undone
 
+    def discard_all_staging(self) -> None:
+        """Remove every staging directory; only safe once no job of this output can still be running."""
+        if self.folder.exists(STAGING_DIR):
+            self.folder.rm(STAGING_DIR, recursive=True)
+
     def remove_empty_staging(self) -> None:
         """Tidy up after a run: the staging root goes once no shard attempt is using it."""
         if self.folder.exists(STAGING_DIR) and not self.folder.ls(STAGING_DIR):

@@ -1,0 +1,227 @@
+"""The Dask executor: the same jobs as the local executor, on a ``dask.distributed`` cluster.
+
+Without a scheduler address it starts an embedded ``LocalCluster`` (one single-threaded worker process per
+core; ``LocalCUDACluster`` with one worker per GPU when dask-cuda and GPUs are present). With
+``--scheduler tcp://host:8786`` or a scheduler file it joins an existing cluster.
+
+- One Dask task per job: a shard through one segment, or one global task (one per band partition for
+  deduplication), so the cluster parallelises global steps too.
+- Each worker builds the pipeline once per run and keeps it on the worker object, so a model loads once
+  per worker, not per task.
+- A job whose stages declare ``resources = {"GPU": 1}`` is submitted with that resource, so each GPU
+  worker runs one at a time (workers started with ``--resources GPU=1``). If no worker advertises the
+  resource the request is dropped with a warning instead of waiting forever.
+- A worker killed mid-task: the scheduler reruns the task elsewhere (up to
+  ``distributed.scheduler.allowed-failures`` times). The commit protocol makes the retry safe: the dead
+  attempt's staging is never visible and the retry's commit replaces any half-moved file.
+- Losing the scheduler raises ``ClusterLostError``; committed shards and finished tasks keep their
+  markers, so the same command continues from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import uuid
+from typing import Any
+
+import cloudpickle
+
+from curation.executors.jobs import GlobalJob, Job, JobOutcome, ShardJob, WorkerStartupError, execute_job
+from curation.executors.plan import split_into_segments
+from curation.executors.shard_pipeline import RunSettings, ShardPipeline
+from curation.recipe.registry import resolve_stage_class
+from curation.report.progress import ProgressReporter
+
+GPU_RESOURCE = "GPU"
+
+
+class ClusterLostError(RuntimeError):
+    """The connection to the Dask scheduler was lost; what was committed stays committed."""
+
+
+class DaskRunner:
+    """Runs jobs on a Dask cluster (embedded ``LocalCluster`` unless a scheduler is given)."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        progress: ProgressReporter,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        stream: Any = None,
+    ):
+        from distributed import Client
+
+        self.settings = settings
+        self.progress = progress
+        self.payload = cloudpickle.dumps(settings)
+        self.payload_key = hashlib.sha1(self.payload).hexdigest()[:16] + uuid.uuid4().hex[:8]
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = _embedded_cluster(workers)
+            self.client = Client(self.cluster)
+        elif scheduler.endswith(".json"):
+            self.client = Client(scheduler_file=scheduler)
+        else:
+            self.client = Client(scheduler)
+        print(f"[curate] dask dashboard: {self.client.dashboard_link}", file=stream or sys.stderr, flush=True)
+        stage_resources = [_declared_resources(spec) for spec in settings.recipe.stages]
+        self.stage_resources = stage_resources
+        self.segment_resources = [
+            _merge([stage_resources[p] for p in _positions(segment)])
+            for segment in split_into_segments([_is_global(spec) for spec in settings.recipe.stages])
+        ]
+
+    def _resources_for(self, job: Job, available: set[str]) -> dict[str, float] | None:
+        """The resources a job needs: those its segment's (or its global stage's) stages declare."""
+        if isinstance(job, GlobalJob):
+            wanted = self.stage_resources[job.position]
+        else:
+            wanted = self.segment_resources[job.segment]
+        missing = set(wanted) - available
+        if missing:
+            print(f"[curate] no Dask worker offers {sorted(missing)}; running without them", file=sys.stderr)
+        return {name: amount for name, amount in wanted.items() if name in available} or None
+
+    def run(self, jobs: list[Job]) -> list[JobOutcome]:
+        from distributed import as_completed
+
+        outcomes: list[JobOutcome] = []
+        futures = {}
+        try:
+            available: set[str] = set()
+            for info in self.client.scheduler_info()["workers"].values():
+                available |= set(info.get("resources", {}))
+            for job in jobs:
+                future = self.client.submit(
+                    _run_on_worker,
+                    self.payload_key,
+                    self.payload,
+                    cloudpickle.dumps(job),  # opaque to the scheduler, which need not have curation installed
+                    key=f"curate-{self.payload_key}-{_job_key(job)}",
+                    resources=self._resources_for(job, available),
+                    pure=False,
+                )
+                futures[future] = job
+            for future in as_completed(list(futures)):
+                job = futures[future]
+                try:
+                    status, value, seconds = future.result()
+                except Exception as error:  # KilledWorker after allowed-failures, or a lost connection
+                    if _is_connection_loss(error):
+                        raise
+                    outcomes.append(JobOutcome(job, error=f"{type(error).__name__}: {error}"))
+                    self.progress.finished(False)
+                    continue
+                if status == "startup_error":
+                    raise WorkerStartupError(value)
+                ok = status == "ok"
+                outcomes.append(JobOutcome(job, value if ok else None, None if ok else value, 1, seconds))
+                if ok and isinstance(job, ShardJob) and value:
+                    self.progress.documents(value["result"]["records_in"])
+                self.progress.finished(ok)
+        except Exception as error:
+            if _is_connection_loss(error):
+                raise ClusterLostError(
+                    f"lost the Dask scheduler ({type(error).__name__}: {error}); completed shards are committed, "
+                    "run the same command again to continue"
+                ) from error
+            raise
+        return outcomes
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def _embedded_cluster(workers: int | None):
+    """LocalCluster with single-threaded worker processes (or LocalCUDACluster, one worker per GPU)."""
+    from distributed import LocalCluster
+
+    try:
+        import torch
+
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except ImportError:
+        gpus = 0
+    if gpus:
+        try:
+            from dask_cuda import LocalCUDACluster
+
+            return LocalCUDACluster(resources={GPU_RESOURCE: 1}, dashboard_address=":0")
+        except ImportError:
+            pass
+    from curation.executors.local import default_workers
+
+    count = workers or default_workers()
+    return LocalCluster(
+        n_workers=count,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        resources={GPU_RESOURCE: 1} if gpus else None,
+    )
+
+
+def _declared_resources(spec) -> dict[str, float]:
+    """A stage declares what a Dask worker must offer to run it, e.g. ``resources = {"GPU": 1}``."""
+    stage = spec.step if spec.step is not None else resolve_stage_class(spec.stage)
+    resources = getattr(stage, "resources", None)
+    return dict(resources) if isinstance(resources, dict) else {}
+
+
+def _positions(segment) -> list[int]:
+    extra = [p for p in (segment.apply_global, segment.collect_global) if p is not None]
+    return [*segment.plain, *extra]
+
+
+def _merge(resource_sets: list[dict[str, float]]) -> dict[str, float]:
+    merged: dict[str, float] = {}
+    for resources in resource_sets:
+        for name, amount in resources.items():
+            merged[name] = max(merged.get(name, 0.0), amount)
+    return merged
+
+
+def _is_global(spec) -> bool:
+    from curation.global_stage import GlobalStage
+
+    stage = spec.step if spec.step is not None else resolve_stage_class(spec.stage)
+    return isinstance(stage, GlobalStage) or (isinstance(stage, type) and issubclass(stage, GlobalStage))
+
+
+def _job_key(job: Job) -> str:
+    if isinstance(job, ShardJob):
+        return f"s{job.segment}-{job.shard.index}"
+    return f"g{job.position}-{job.task.key}"
+
+
+def _is_connection_loss(error: BaseException) -> bool:
+    """Errors that mean the scheduler is gone (task errors come back as values, not exceptions)."""
+    from distributed.comm.core import CommClosedError
+
+    if isinstance(error, (CommClosedError, ConnectionError, TimeoutError, OSError)):
+        return True
+    return "connection-lost" in str(error) or "lost the connection to the scheduler" in str(error)
+
+
+def _run_on_worker(payload_key: str, payload: bytes, job_bytes: bytes) -> tuple[str, Any, float]:
+    """Runs on a Dask worker: build (once per worker and run) the pipeline, then execute the job."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    cache: dict[str, Any] = worker.__dict__.setdefault("_curation_pipelines", {})
+    if payload_key not in cache:
+        try:
+            cache.clear()  # one run's pipeline at a time per worker: release the previous run's models
+            cache[payload_key] = ShardPipeline(cloudpickle.loads(payload))
+        except Exception:
+            import traceback
+
+            return "startup_error", traceback.format_exc(), 0.0
+    return execute_job(cache[payload_key], cloudpickle.loads(job_bytes), None)

@@ -1,0 +1,201 @@
+"""The Dask executor: real LocalClusters and real scheduler/worker processes; same output as local."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dask
+import pytest
+
+from curation import parse_recipe, run_recipe
+from curation.executors.dask import ClusterLostError
+from curation.sample import generate_sample
+from tests.helpers import docs, read_output_rows, write_jsonl
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+SAMPLE_RECIPE = """
+name: dask-vs-local
+stages:
+  - GopherRepetitionFilter
+  - stage: tests.stages:TextHashDedup
+    label: dedup
+  - stage: GopherQualityFilter
+    params: {min_doc_words: 40}
+"""
+
+
+def rows_of(out: Path) -> list[tuple]:
+    return sorted((r["id"], r["text"]) for r in read_output_rows(out))
+
+
+def visible_files(out: Path) -> list[Path]:
+    return [
+        p
+        for p in out.rglob("*")
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(out).parts)
+    ]
+
+
+def test_dask_output_equals_local_output_on_the_sample_corpus(tmp_path, capfd):
+    manifest = generate_sample(tmp_path / "sample", shards=4, docs_per_shard=60, seed=5)
+    recipe = parse_recipe(SAMPLE_RECIPE)
+    shards = str(manifest.shards_dir)
+    local = run_recipe(recipe, input_path=shards, output_path=str(tmp_path / "local"), workers=2, progress="none")
+    distributed = run_recipe(
+        recipe, input_path=shards, output_path=str(tmp_path / "dask"), workers=2, executor="dask", progress="none"
+    )
+    assert local.ok and distributed.ok
+    assert "dask dashboard: http" in capfd.readouterr().err
+    assert rows_of(tmp_path / "dask") == rows_of(tmp_path / "local")
+    assert len(rows_of(tmp_path / "local")) > 100
+    for key in ("records_in", "kept", "dropped_by_reason", "quarantined_by_reason", "reconciled"):
+        assert distributed.summary["totals"][key] == local.summary["totals"][key], key
+    assert distributed.summary["totals"]["dropped_by_reason"]["duplicate_text"] > 0
+    assert distributed.summary["executor"]["kind"] == "dask"
+    quarantine_local = sorted(p.name for p in (tmp_path / "local" / "_quarantine").iterdir())
+    assert quarantine_local == sorted(p.name for p in (tmp_path / "dask" / "_quarantine").iterdir())
+
+
+def test_killed_dask_worker_task_is_retried_and_output_is_complete(tmp_path):
+    for shard in range(6):
+        write_jsonl(tmp_path / "in" / f"p{shard}.jsonl", docs(30, prefix=f"s{shard}-", seed=shard))
+    flag = tmp_path / "killed.flag"
+    recipe = parse_recipe(
+        f"stages:\n  - stage: tests.stages:KillWorkerOnce\n    params: {{doc_id: s2-10, flag_file: '{flag}'}}\n"
+    )
+    report = run_recipe(
+        recipe,
+        input_path=str(tmp_path / "in"),
+        output_path=str(tmp_path / "out"),
+        workers=2,
+        executor="dask",
+        progress="none",
+    )
+    assert flag.exists(), "a worker process was killed mid-task"
+    assert report.ok, report.summary["shards"]["failures"]
+    rows = rows_of(tmp_path / "out")
+    assert len(rows) == 6 * 30 == len({row[0] for row in rows})
+    parquet_files = sorted(p.name for p in visible_files(tmp_path / "out") if p.suffix == ".parquet")
+    assert parquet_files == sorted(f"p{i}.parquet" for i in range(6))
+    assert not (tmp_path / "out" / ".staging").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+@pytest.mark.slow
+def test_lost_scheduler_is_a_clear_error_and_a_rerun_continues(tmp_path):
+    for shard in range(8):
+        write_jsonl(tmp_path / "in" / f"p{shard}.jsonl", docs(40, prefix=f"s{shard}-", seed=shard))
+    recipe = parse_recipe("stages:\n  - stage: tests.stages:SleepPerDocument\n    params: {seconds: 0.02}\n")
+    port = _free_port()
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT)}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", str(port), "--no-dashboard"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            f"tcp://127.0.0.1:{port}",
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    out = tmp_path / "out"
+    try:
+        _wait_for_port(port)
+
+        def kill_scheduler_after_first_commit() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not list((out / "_markers").glob("*.done.json")):
+                time.sleep(0.05)
+            scheduler.send_signal(signal.SIGKILL)
+
+        threading.Thread(target=kill_scheduler_after_first_commit, daemon=True).start()
+        with dask.config.set({"distributed.comm.timeouts.connect": "3s"}), pytest.raises(ClusterLostError) as lost:
+            run_recipe(
+                recipe,
+                input_path=str(tmp_path / "in"),
+                output_path=str(out),
+                executor="dask",
+                scheduler=f"tcp://127.0.0.1:{port}",
+                progress="none",
+            )
+        assert "run the same command again" in str(lost.value)
+    finally:
+        scheduler.kill()
+        workers.send_signal(signal.SIGTERM)
+        try:
+            workers.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            workers.kill()
+    committed = list((out / "_markers").glob("*.done.json"))
+    assert 1 <= len(committed) < 8
+    rerun = run_recipe(recipe, input_path=str(tmp_path / "in"), output_path=str(out), workers=2, progress="none")
+    assert rerun.ok and rerun.summary["shards"]["skipped_already_complete"] >= len(committed)
+    rows = rows_of(out)
+    assert len(rows) == 8 * 40 == len({row[0] for row in rows})
+
+
+def test_stage_resources_are_requested_only_where_workers_offer_them(tmp_path, capfd):
+    from distributed import LocalCluster
+
+    for shard in range(3):
+        write_jsonl(tmp_path / "in" / f"p{shard}.jsonl", docs(5, prefix=f"s{shard}-", seed=shard))
+    recipe = parse_recipe("stages:\n  - stage: tests.stages:NeedsGpu\n")
+    report = run_recipe(
+        recipe,
+        input_path=str(tmp_path / "in"),
+        output_path=str(tmp_path / "cpu"),
+        workers=1,
+        executor="dask",
+        progress="none",
+    )
+    assert report.ok
+    assert "no Dask worker offers ['GPU']" in capfd.readouterr().err
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, resources={"GPU": 1}, dashboard_address=":0") as cluster:
+        report = run_recipe(
+            recipe,
+            input_path=str(tmp_path / "in"),
+            output_path=str(tmp_path / "gpu"),
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            progress="none",
+        )
+    assert report.ok and len(rows_of(tmp_path / "gpu")) == 15
+    assert "no Dask worker offers" not in capfd.readouterr().err
