@@ -199,3 +199,21 @@ def test_stage_resources_are_requested_only_where_workers_offer_them(tmp_path, c
         )
     assert report.ok and len(rows_of(tmp_path / "gpu")) == 15
     assert "no Dask worker offers" not in capfd.readouterr().err
+
+
+def test_stages_are_built_once_per_dask_worker(tmp_path):
+    for shard in range(6):
+        write_jsonl(tmp_path / "in" / f"p{shard}.jsonl", docs(5, prefix=f"s{shard}-", seed=shard))
+    log = tmp_path / "constructions.log"
+    recipe = parse_recipe(f"stages:\n  - stage: tests.stages:CountConstructions\n    params: {{log_file: '{log}'}}\n")
+    report = run_recipe(
+        recipe,
+        input_path=str(tmp_path / "in"),
+        output_path=str(tmp_path / "out"),
+        workers=2,
+        executor="dask",
+        progress="none",
+    )
+    assert report.ok
+    pids = log.read_text().split()
+    assert len(pids) == len(set(pids)) <= 2, "one construction per worker process, not one per shard"
