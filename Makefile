@@ -31,6 +31,10 @@ test: install lint
 
 bench: install
 	$(PY) benchmarks/io_passthrough.py 2>/dev/null
+	$(PY) benchmarks/extraction.py 2>/dev/null
+	$(PY) benchmarks/langid.py 2>/dev/null
+	$(PY) benchmarks/web_chain.py 2>/dev/null
+	$(PY) benchmarks/dask_overhead.py 2>/dev/null
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -56,6 +56,7 @@ def _load_areas() -> None:
         for name, path in getattr(module, "STAGES", {}).items():
             STAGES.setdefault(name, path)
 
+
 DATATROVE_STEP_PACKAGES = (
     "datatrove.pipeline.filters",
     "datatrove.pipeline.formatters",
