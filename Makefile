@@ -34,6 +34,7 @@ bench: install
 	$(PY) benchmarks/extraction.py 2>/dev/null
 	$(PY) benchmarks/langid.py 2>/dev/null
 	$(PY) benchmarks/web_chain.py 2>/dev/null
+	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
 
 clean:
