@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="auto: a bar on a terminal, log lines otherwise",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table")
+    run.add_argument("--verbose", "-v", action="store_true", help="show the stages' informational log lines")
 
     sample = commands.add_parser("sample", help="write a sample corpus with ground truth")
     sample.add_argument("out_dir", help="directory to create (shards/ and truth.jsonl go inside)")
@@ -66,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Stages log through loguru (datatrove's logger); keep the terminal for progress and the summary.
+    # Set before the stages are imported so worker processes, which inherit the environment, agree.
+    os.environ.setdefault("LOGURU_LEVEL", "INFO" if args.verbose else "WARNING")
     from curation.executors.local import WorkerStartupError
     from curation.executors.runner import RunConfigurationError, run_recipe
     from curation.io.shards import ShardDiscoveryError

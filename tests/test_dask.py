@@ -24,11 +24,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RECIPE = """
 name: dask-vs-local
 stages:
-  - GopherRepetitionFilter
-  - stage: tests.stages:TextHashDedup
-    label: dedup
-  - stage: GopherQualityFilter
-    params: {min_doc_words: 40}
+  - stage: language_id
+  - stage: gopher_repetition
+  - stage: exact_dedup
+  - stage: minhash_dedup
+  - stage: gopher_quality
 """
 
 
@@ -58,7 +58,8 @@ def test_dask_output_equals_local_output_on_the_sample_corpus(tmp_path, capfd):
     assert len(rows_of(tmp_path / "local")) > 100
     for key in ("records_in", "kept", "dropped_by_reason", "quarantined_by_reason", "reconciled"):
         assert distributed.summary["totals"][key] == local.summary["totals"][key], key
-    assert distributed.summary["totals"]["dropped_by_reason"]["duplicate_text"] > 0
+    dropped = distributed.summary["totals"]["dropped_by_reason"]
+    assert dropped["exact_duplicate"] > 0 and dropped["near_duplicate"] > 0
     assert distributed.summary["executor"]["kind"] == "dask"
     quarantine_local = sorted(p.name for p in (tmp_path / "local" / "_quarantine").iterdir())
     assert quarantine_local == sorted(p.name for p in (tmp_path / "dask" / "_quarantine").iterdir())

@@ -12,7 +12,7 @@ from curation.sample import generate_sample
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_recipe_removes_junk_keeps_prose_and_quarantines_malformed(tmp_path):
+def test_demo_recipe_removes_junk_and_duplicates_keeps_prose_and_quarantines_malformed(tmp_path):
     manifest = generate_sample(tmp_path / "sample", shards=4, docs_per_shard=80, seed=3)
     report = run_recipe(
         load_recipe(REPO_ROOT / "pipelines" / "demo.yaml"),
@@ -27,6 +27,8 @@ def test_demo_recipe_removes_junk_keeps_prose_and_quarantines_malformed(tmp_path
     assert evaluation["good_kept_rate"] >= 0.97
     assert all(rate >= 0.9 for rate in evaluation["good_kept_by_language"].values())
     assert evaluation["malformed_quarantined_rate"] == 1.0
+    assert evaluation["duplicates_removed_rate"] >= 0.95
+    assert evaluation["language_accuracy"] >= 0.95
     assert evaluation["unexpected_ids"] == 0
 
 
