@@ -9,9 +9,14 @@ DEMO_DIR ?= build/demo
 
 .PHONY: install demo test lint bench clean
 
+# torch is pinned first to the CPU build in the local wheel folder; an unpinned torch could pull a
+# multi-GB CUDA build. On a GPU machine, install the torch build for your CUDA before `make install`.
+TORCH ?= torch==2.13.0
+
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,dask]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -35,6 +40,7 @@ bench: install
 	$(PY) benchmarks/langid.py 2>/dev/null
 	$(PY) benchmarks/web_chain.py 2>/dev/null
 	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
+	$(PY) benchmarks/inference_cpu.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
 
 clean:

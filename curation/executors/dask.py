@@ -92,13 +92,17 @@ class DaskRunner:
         futures = {}
         try:
             available: set[str] = set()
+            workers_per_host: dict[str, int] = {}
             for info in self.client.scheduler_info()["workers"].values():
                 available |= set(info.get("resources", {}))
+                host = info.get("host", "")
+                workers_per_host[host] = workers_per_host.get(host, 0) + 1
             for job in jobs:
                 future = self.client.submit(
                     _run_on_worker,
                     self.payload_key,
                     self.payload,
+                    workers_per_host,
                     cloudpickle.dumps(job),  # opaque to the scheduler, which need not have curation installed
                     key=f"curate-{self.payload_key}-{_job_key(job)}",
                     resources=self._resources_for(job, available),
@@ -210,11 +214,18 @@ def _is_connection_loss(error: BaseException) -> bool:
     return "connection-lost" in str(error) or "lost the connection to the scheduler" in str(error)
 
 
-def _run_on_worker(payload_key: str, payload: bytes, job_bytes: bytes) -> tuple[str, Any, float]:
+def _run_on_worker(
+    payload_key: str, payload: bytes, workers_per_host: dict[str, int], job_bytes: bytes
+) -> tuple[str, Any, float]:
     """Runs on a Dask worker: build (once per worker and run) the pipeline, then execute the job."""
+    import os
+
     from distributed import get_worker
 
+    from curation.executors.local import WORKERS_ENV
+
     worker = get_worker()
+    os.environ[WORKERS_ENV] = str(max(1, workers_per_host.get(worker.ip, 1)))
     cache: dict[str, Any] = worker.__dict__.setdefault("_curation_pipelines", {})
     if payload_key not in cache:
         try:

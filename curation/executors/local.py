@@ -27,6 +27,8 @@ from curation.executors.shard_pipeline import RunSettings, ShardPipeline
 from curation.report.progress import ProgressReporter
 
 DEFAULT_MAX_ATTEMPTS = 3
+WORKERS_ENV = "CURATION_WORKERS"
+"""Tells stages how many worker processes share this machine (the inference engine sizes its threads by it)."""
 
 
 def default_workers() -> int:
@@ -41,6 +43,7 @@ class InlineRunner:
     """Runs jobs one after another in this process (``workers == 1``): simplest to debug and profile."""
 
     def __init__(self, settings: RunSettings, progress: ProgressReporter):
+        os.environ[WORKERS_ENV] = "1"
         try:
             self.pipeline = ShardPipeline(settings)
         except Exception as error:
@@ -70,6 +73,7 @@ class PoolRunner:
         self.workers = workers
         self.progress = progress
         self.max_attempts = max_attempts
+        os.environ[WORKERS_ENV] = str(workers)  # inherited by the spawned workers
         self.context = multiprocessing.get_context("spawn")
         self.queue = self.context.Queue()
         self.pool = self._new_pool()

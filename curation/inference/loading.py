@@ -1,0 +1,280 @@
+"""Load a tokenizer and encoder models safely: safetensors only, no remote code, no silently random heads.
+
+Any Hugging Face encoder works: with a sequence-classification head (RoBERTa, BERT, DeBERTa, ModernBERT,
+...) for probabilities, labels and scores, or bare for embeddings. A path that is a folder loads from disk
+only; anything else is a hub id, downloaded only where the user's environment allows it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+from curation.inference.devices import Placement
+from curation.inference.options import EngineOptions, ModelSpec, OptionsError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_LENGTH = 512
+POSITION_OFFSET_FAMILIES = frozenset(
+    {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text", "ibert"}
+)
+"""Model types whose position ids start after the padding index, so ``max_position_embeddings`` holds
+``pad_token_id + 1`` fewer usable positions (RoBERTa: 514 -> 512)."""
+IGNORABLE_MISSING_PREFIXES = ("pooler.",)
+"""Weights a bare encoder may lack without harm: mean pooling never uses the pooler."""
+
+
+class ModelLoadError(RuntimeError):
+    """A model or tokenizer that cannot be loaded as asked, with what to do about it."""
+
+
+@dataclass
+class LoadedModel:
+    """One model spec ready to run: its module on the device and what it produces.
+
+    Specs naming the same checkpoint and task share one ``module`` (and so one forward pass per batch).
+    """
+
+    spec: ModelSpec
+    module: torch.nn.Module
+    task: str
+    outputs: tuple[str, ...]
+    labels: list[str]
+    problem_type: str
+    pad_token_id: int
+    max_positions: int
+    suggested_max_length: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def checkpoint(self) -> tuple[str, str | None, str]:
+        """What identifies the module: specs with the same checkpoint share it."""
+        return (self.spec.path, self.spec.revision, self.task)
+
+
+def _is_local(path: str) -> bool:
+    return Path(path).expanduser().is_dir()
+
+
+def _looks_like_a_path(path: str) -> bool:
+    """A hub id is ``name`` or ``org/name``; anything absolute, relative-dotted or with ``~`` is a folder."""
+    return path.startswith(("/", "./", "../", "~", "\\")) or path in (".", "..") or path.count("/") > 1
+
+
+def _source(path: str) -> str:
+    if _is_local(path):
+        return str(Path(path).expanduser())
+    if _looks_like_a_path(path):
+        raise ModelLoadError(f"no model folder at {path!r}; give a local Hugging Face model folder or a hub id")
+    return path
+
+
+def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"trust_remote_code": options.trust_remote_code, "local_files_only": _is_local(spec.path)}
+    if spec.revision:
+        kwargs["revision"] = spec.revision
+    return kwargs
+
+
+def load_tokenizer(spec: ModelSpec, options: EngineOptions):
+    """The model's fast tokenizer (a Rust ``tokenizers`` backend is required: it is what runs ahead in threads)."""
+    source = _source(spec.path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **_hub_kwargs(spec, options))
+    except Exception as error:
+        if _needs_remote_code(error):
+            raise _remote_code_refused(spec) from error
+        raise ModelLoadError(f"cannot load the tokenizer of {spec.path!r}: {error}") from error
+    if not getattr(tokenizer, "is_fast", False) or getattr(tokenizer, "backend_tokenizer", None) is None:
+        raise ModelLoadError(
+            f"the tokenizer of {spec.path!r} is not a fast (Rust) tokenizer; save one with tokenizer.json "
+            "(transformers converts most slow tokenizers: AutoTokenizer.from_pretrained(..., use_fast=True))"
+        )
+    return tokenizer
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """The tokenizer's definition without its truncation and padding settings (which the engine sets itself)."""
+    definition = json.loads(tokenizer.backend_tokenizer.to_str())
+    definition.pop("truncation", None)
+    definition.pop("padding", None)
+    return json.dumps(definition, sort_keys=True)
+
+
+def resolve_task(spec: ModelSpec, config) -> str:
+    if spec.task != "auto":
+        return spec.task
+    architectures = getattr(config, "architectures", None) or []
+    return "classify" if any(a.endswith("ForSequenceClassification") for a in architectures) else "embed"
+
+
+def default_outputs(task: str, problem_type: str) -> tuple[str, ...]:
+    if task == "embed":
+        return ("embedding",)
+    return ("score",) if problem_type == "regression" else ("probabilities", "label")
+
+
+def _problem_type(config) -> str:
+    if getattr(config, "problem_type", None):
+        return config.problem_type
+    return "regression" if getattr(config, "num_labels", 2) == 1 else "single_label_classification"
+
+
+def check_outputs(spec: ModelSpec, task: str, problem_type: str, outputs: tuple[str, ...]) -> None:
+    if task == "embed":
+        wrong = [o for o in outputs if o != "embedding"]
+        if wrong:
+            raise OptionsError(
+                f"model {spec.name!r} is a bare encoder (task embed): it gives only 'embedding', not {wrong}"
+            )
+    if problem_type == "regression":
+        wrong = [o for o in outputs if o in ("probabilities", "label")]
+        if wrong:
+            raise OptionsError(f"model {spec.name!r} has a regression head: ask for 'score' or 'logits', not {wrong}")
+    elif "score" in outputs:
+        raise OptionsError(f"model {spec.name!r} is a classifier: 'score' is for regression heads; use 'probabilities'")
+
+
+def _position_limit(config) -> int:
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:
+        return 1 << 30
+    if getattr(config, "model_type", "") in POSITION_OFFSET_FAMILIES:
+        positions -= (getattr(config, "pad_token_id", None) or 0) + 1
+    return positions
+
+
+def resolve_max_length(requested: int | None, tokenizer, models: list[LoadedModel]) -> int:
+    """Tokens per row: the request, or the smallest limit of the tokenizer and the models, at most 512.
+
+    A sentence-transformers folder states the length its embedding model was trained for
+    (``sentence_bert_config.json``: 256 for all-MiniLM-L6-v2); that length is the default for it.
+    """
+    limit = min(m.max_positions for m in models)
+    if requested is not None:
+        if requested > limit:
+            raise OptionsError(f"max_length {requested} is more than the model allows ({limit} positions)")
+        return requested
+    tokenizer_limit = getattr(tokenizer, "model_max_length", None) or DEFAULT_MAX_LENGTH
+    if tokenizer_limit > 100_000:  # transformers' "no limit" sentinel
+        tokenizer_limit = DEFAULT_MAX_LENGTH
+    suggested = [m.suggested_max_length for m in models if m.suggested_max_length]
+    return min(limit, tokenizer_limit, DEFAULT_MAX_LENGTH, *suggested)
+
+
+def _sentence_transformers_max_length(spec: ModelSpec) -> int | None:
+    """``max_seq_length`` from a local sentence-transformers folder, for embeddings only."""
+    path = Path(spec.path).expanduser() / "sentence_bert_config.json"
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text()).get("max_seq_length")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
+    source = _source(spec.path)
+    kwargs = _hub_kwargs(spec, options)
+    kwargs.update(
+        config=config,
+        use_safetensors=None if options.allow_unsafe_weights else True,
+        output_loading_info=True,
+        dtype=placement.weight_dtype,
+    )
+    try:
+        return cls.from_pretrained(source, attn_implementation="sdpa", **kwargs)
+    except (ValueError, ImportError) as error:
+        if "sdpa" not in str(error).lower() and "attention" not in str(error).lower():
+            raise
+        logger.info("%s does not support SDPA attention (%s); using eager attention", spec.path, error)
+        return cls.from_pretrained(source, attn_implementation="eager", **kwargs)
+
+
+def _explain_missing_weights(spec: ModelSpec, options: EngineOptions, error: Exception) -> ModelLoadError:
+    folder = Path(spec.path).expanduser()
+    pickled = folder.is_dir() and any(folder.glob("*.bin"))
+    if not options.allow_unsafe_weights and (pickled or "safetensors" in str(error).lower()):
+        return ModelLoadError(
+            f"{spec.path!r} has no safetensors weights{' (only pickle-based .bin files)' if pickled else ''}; "
+            "convert them to safetensors, or set allow_unsafe_weights=True if you trust the source "
+            "(loading a pickle can run code)"
+        )
+    return ModelLoadError(f"cannot load model {spec.path!r}: {error}")
+
+
+def _needs_remote_code(error: Exception) -> bool:
+    return "trust_remote_code" in str(error)
+
+
+def _remote_code_refused(spec: ModelSpec) -> ModelLoadError:
+    return ModelLoadError(
+        f"{spec.path!r} needs its own Python code to load; set trust_remote_code=True only if you trust its source"
+    )
+
+
+def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) -> LoadedModel:
+    """Load one model onto ``placement.device`` in eval mode, refusing anything unsafe or half-initialised."""
+    source = _source(spec.path)
+    try:
+        config = AutoConfig.from_pretrained(source, **_hub_kwargs(spec, options))
+    except Exception as error:
+        if _needs_remote_code(error):
+            raise _remote_code_refused(spec) from error
+        raise ModelLoadError(f"cannot load the config of {spec.path!r}: {error}") from error
+    task = resolve_task(spec, config)
+    problem_type = _problem_type(config) if task == "classify" else "embedding"
+    outputs = spec.outputs or default_outputs(task, problem_type)
+    check_outputs(spec, task, problem_type, outputs)
+    cls = AutoModelForSequenceClassification if task == "classify" else AutoModel
+    try:
+        module, info = _from_pretrained(cls, spec, config, options, placement)
+    except OSError as error:
+        raise _explain_missing_weights(spec, options, error) from error
+    except ValueError as error:
+        if _needs_remote_code(error):
+            raise _remote_code_refused(spec) from error
+        raise ModelLoadError(f"cannot load model {spec.path!r}: {error}") from error
+    missing = [k for k in info.get("missing_keys", []) if not k.startswith(IGNORABLE_MISSING_PREFIXES)]
+    if missing:
+        hint = (
+            "this checkpoint has no trained classification head: use task 'embed', or a fine-tuned classifier"
+            if task == "classify"
+            else "the checkpoint does not match its config"
+        )
+        raise ModelLoadError(f"{spec.path!r} lacks weights {sorted(missing)[:6]}: {hint}")
+    module.eval().requires_grad_(False).to(placement.device)
+    labels = []
+    if task == "classify":
+        id2label = getattr(config, "id2label", None) or {}
+        labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(config.num_labels)]
+    pad = getattr(config, "pad_token_id", None)
+    return LoadedModel(
+        spec=spec,
+        module=module,
+        task=task,
+        outputs=tuple(outputs),
+        labels=labels,
+        problem_type=problem_type,
+        pad_token_id=int(pad) if pad is not None else 0,
+        max_positions=_position_limit(config),
+        suggested_max_length=_sentence_transformers_max_length(spec) if task == "embed" else None,
+    )
+
+
+def share_model(base: LoadedModel, spec: ModelSpec) -> LoadedModel:
+    """Another spec on an already loaded checkpoint: same module, its own name and outputs."""
+    outputs = spec.outputs or default_outputs(base.task, base.problem_type)
+    check_outputs(spec, base.task, base.problem_type, outputs)
+    return replace(base, spec=spec, outputs=tuple(outputs))

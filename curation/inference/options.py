@@ -1,0 +1,170 @@
+"""What to run (``ModelSpec``) and how to run it (``EngineOptions``): plain data, validated on construction.
+
+Both are plain data so that a recipe can carry them and a stage stays picklable; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Task = Literal["auto", "classify", "embed"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+LongDocuments = Literal["truncate", "chunk"]
+Aggregate = Literal["mean", "max"]
+Quantize = Literal["none", "int8"]
+
+OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding")
+"""What a model can give per document:
+
+- ``probabilities``: softmax over the classes (sigmoid for a multi-label head);
+- ``label``: the name of the most probable class (``config.id2label``);
+- ``score``: the raw output of a regression head (one value, or one per output);
+- ``logits``: the raw head output of any classification model;
+- ``embedding``: the attention-masked mean of the last hidden states (sentence-transformers' mean pooling).
+"""
+
+
+class OptionsError(ValueError):
+    """An engine option or model spec that cannot work, with what would be allowed."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model the engine runs. Several specs in one engine share one tokenisation pass.
+
+    ``path`` is a local Hugging Face model folder or a hub id (a hub id downloads only if the user's
+    environment allows it; nothing here forces a download). ``task`` ``auto`` picks ``classify`` when the
+    checkpoint has a sequence-classification head and ``embed`` (bare encoder, mean pooling) otherwise.
+    ``outputs`` ``None`` means the task's default: probabilities and label for a classifier, score for a
+    regression head, embedding for a bare encoder.
+    """
+
+    path: str
+    name: str = "model"
+    task: Task = "auto"
+    outputs: tuple[str, ...] | None = None
+    revision: str | None = None
+    normalize_embeddings: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise OptionsError("model path is empty; give a local model folder or a hub id")
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise OptionsError(f"model name {self.name!r} must be letters, digits and underscores")
+        if self.task not in ("auto", "classify", "embed"):
+            raise OptionsError(f"task {self.task!r} is not one of auto, classify, embed")
+        if self.outputs is not None:
+            object.__setattr__(self, "outputs", tuple(self.outputs))
+            unknown = [o for o in self.outputs if o not in OUTPUT_KINDS]
+            if unknown or not self.outputs:
+                allowed = ", ".join(OUTPUT_KINDS)
+                raise OptionsError(
+                    f"model {self.name!r}: unknown outputs {unknown or '(none given)'}; allowed: {allowed}"
+                )
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine batches and where it runs; every field has a default that suits the device.
+
+    Devices and precision
+        ``device``: ``auto`` (a CUDA GPU when there is one, one per worker process, else CPU), ``cpu``,
+        ``cuda``, ``cuda:N``. ``precision``: ``auto`` is bf16 where the hardware computes it natively (GPUs
+        from Ampere on; CPUs with AVX512-BF16 or AMX), fp16 on an older GPU, fp32 on other CPUs; ``fp32``
+        for exact scores. ``autocast`` True runs reduced precision as mixed precision (weights stay fp32,
+        matmuls in bf16/fp16, normalisations in fp32); False casts the weights themselves; ``None``
+        (default): mixed precision on GPU, cast weights on CPU.
+    Batching
+        ``max_length``: tokens per row (``None``: what the tokenizer and model allow, at most 512).
+        ``max_batch_tokens``: padded tokens per batch (``None``: 65536 on GPU, where large batches fill the
+        device; 2048 on CPU, where a batch's activations should stay in cache and a larger one gains
+        nothing). ``max_batch_size``: rows per batch. ``window``: documents sorted together by length
+        (``None``: 512 on CPU, 4096 on GPU). ``pad_to_multiple``: round a padded batch's length up
+        (``None``: 8 on GPU, 1 on CPU). ``max_padding``: end a batch before its padding exceeds this
+        fraction of its real tokens (``None``: 0.05 on CPU, where padding is pure waste; no limit on GPU,
+        where a full batch matters more).
+    Long documents
+        ``long_documents``: ``truncate`` keeps the head; ``chunk`` splits the whole document into windows
+        of ``max_length`` tokens overlapping by ``chunk_overlap`` tokens (at most ``max_chunks``, ``None``
+        for all) and aggregates the windows' outputs by ``chunk_aggregate`` (``mean`` or ``max``).
+    Threads
+        ``torch_threads`` (CPU): ``None`` divides the cores among the worker processes sharing the
+        machine (``CURATION_WORKERS``). ``tokenizer_threads``: threads encoding a window in parallel
+        (``None``: 1 on CPU, where the model needs the cores; on GPU, this worker's cores less one, at most
+        8). ``prefetch_windows``: windows tokenised ahead of the one the model is running.
+    Quantisation (CPU)
+        ``quantize``: ``int8`` applies dynamic int8 quantisation to the Linear layers, then checks it on the
+        first ``quantize_check_docs`` documents: if any probability, score or label differs from the fp32
+        model by more than ``quantize_tolerance`` (absolute; for embeddings, 1 - cosine similarity), the
+        engine warns and keeps fp32.
+    Loading
+        ``allow_unsafe_weights``: also load pickle-based ``.bin`` weights (safetensors only by default).
+        ``trust_remote_code``: run a model's own Python code from its folder or the hub.
+        ``compile``: ``torch.compile`` the models (dynamic shapes; pays a compile time once per worker).
+    """
+
+    device: str = "auto"
+    precision: Precision = "auto"
+    autocast: bool | None = None
+    max_length: int | None = None
+    max_batch_tokens: int | None = None
+    max_batch_size: int = 1024
+    window: int | None = None
+    pad_to_multiple: int | None = None
+    max_padding: float | None = None
+    long_documents: LongDocuments = "truncate"
+    chunk_overlap: int = 0
+    chunk_aggregate: Aggregate = "mean"
+    max_chunks: int | None = None
+    torch_threads: int | None = None
+    tokenizer_threads: int | None = None
+    prefetch_windows: int = 2
+    quantize: Quantize = "none"
+    quantize_tolerance: float = 0.02
+    quantize_check_docs: int = 64
+    allow_unsafe_weights: bool = False
+    trust_remote_code: bool = False
+    compile: bool = False
+    host_buffers: int = 4
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            problems.append(f"precision {self.precision!r} is not one of auto, fp32, bf16, fp16")
+        if self.long_documents not in ("truncate", "chunk"):
+            problems.append(f"long_documents {self.long_documents!r} is not one of truncate, chunk")
+        if self.chunk_aggregate not in ("mean", "max"):
+            problems.append(f"chunk_aggregate {self.chunk_aggregate!r} is not one of mean, max")
+        if self.quantize not in ("none", "int8"):
+            problems.append(f"quantize {self.quantize!r} is not one of none, int8")
+        for name in ("max_length", "max_batch_tokens", "window", "pad_to_multiple", "max_chunks", "torch_threads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                problems.append(f"{name} must be at least 1 (got {value})")
+        if self.max_padding is not None and not self.max_padding >= 0:
+            problems.append(f"max_padding must be 0 or more (got {self.max_padding})")
+        if self.prefetch_windows < 1:
+            problems.append(f"prefetch_windows must be at least 1 (got {self.prefetch_windows})")
+        if self.tokenizer_threads is not None and self.tokenizer_threads < 1:
+            problems.append(f"tokenizer_threads must be at least 1 (got {self.tokenizer_threads})")
+        if self.max_batch_size < 1:
+            problems.append(f"max_batch_size must be at least 1 (got {self.max_batch_size})")
+        if self.host_buffers < 2:
+            problems.append(f"host_buffers must be at least 2 (got {self.host_buffers})")
+        if self.chunk_overlap < 0:
+            problems.append(f"chunk_overlap must be 0 or more (got {self.chunk_overlap})")
+        if not self.quantize_tolerance >= 0:  # also refuses NaN
+            problems.append(f"quantize_tolerance must be 0 or more (got {self.quantize_tolerance})")
+        if self.quantize_check_docs < 1:
+            problems.append(f"quantize_check_docs must be at least 1 (got {self.quantize_check_docs})")
+        if (
+            self.max_length is not None
+            and self.max_batch_tokens is not None
+            and self.max_batch_tokens < self.max_length
+        ):
+            problems.append(
+                f"max_batch_tokens ({self.max_batch_tokens}) must hold one full row of max_length ({self.max_length})"
+            )
+        if problems:
+            raise OptionsError("; ".join(problems))
