@@ -315,6 +315,19 @@ class InferenceEngine:
         finally:
             stop.set()
             feeder.join(timeout=5)
+            self._return_unused_buffers(ready, ring)
+
+    @staticmethod
+    def _return_unused_buffers(ready: queue.Queue, ring: HostBufferRing) -> None:
+        """A stream closed early leaves staged batches in the queue: their buffers go back to the shared ring,
+        or the next stream's feeder would wait forever for a free buffer."""
+        while True:
+            try:
+                item = ready.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Batch):
+                ring.release(item.buffer)
 
     def _finish_window(self, window: TokenizedWindow, accumulator: WindowAccumulator) -> Predictions:
         arrays = accumulator.finish(self.models, window.row_document, window.documents, self.options.chunk_aggregate)
