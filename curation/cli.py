@@ -55,15 +55,25 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", required=True, help="truth.jsonl written by `curate sample`")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
 
+    from curation.classify.train_cli import add_parser as add_train_parser
+
+    add_train_parser(commands)
+
     commands.add_parser("stages", help="list the stage names a recipe can use")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    handler = {"run": _run, "sample": _sample, "validate": _validate, "stages": _stages, "evaluate": _evaluate}[
-        args.command
-    ]
+    handlers = {
+        "run": _run,
+        "sample": _sample,
+        "validate": _validate,
+        "stages": _stages,
+        "evaluate": _evaluate,
+        "train": _train,
+    }
+    handler = handlers[args.command]
     return handler(args)
 
 
@@ -115,6 +125,12 @@ def _sample(args: argparse.Namespace) -> int:
     manifest = generate_sample(args.out_dir, shards=args.shards, docs_per_shard=args.docs_per_shard, seed=args.seed)
     print(f"wrote {manifest.shards_dir} and {manifest.truth_path}")
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from curation.classify.train_cli import run
+
+    return run(args)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

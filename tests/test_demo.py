@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from curation import load_recipe, run_recipe
+from curation.classify.demo import build_demo_models
 from curation.cli import main as curate
 from curation.report.ground_truth import evaluate_against_truth
 from curation.sample import generate_sample
@@ -12,10 +15,21 @@ from curation.sample import generate_sample
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_recipe_removes_junk_and_duplicates_keeps_prose_and_quarantines_malformed(tmp_path):
+def demo_recipe_with_models(models: Path):
+    """pipelines/demo.yaml with its model folders pointed at ``models`` (the recipe names build/demo/models)."""
+    recipe = load_recipe(REPO_ROOT / "pipelines" / "demo.yaml")
+    for spec in recipe.stages:
+        if "model" in spec.params:
+            spec.params["model"] = str(models / Path(spec.params["model"]).name)
+    return recipe
+
+
+@pytest.mark.slow
+def test_demo_recipe_does_the_whole_chain_right(tmp_path):
+    build_demo_models(tmp_path / "models", sample_docs=800)
     manifest = generate_sample(tmp_path / "sample", shards=4, docs_per_shard=80, seed=3)
     report = run_recipe(
-        load_recipe(REPO_ROOT / "pipelines" / "demo.yaml"),
+        demo_recipe_with_models(tmp_path / "models"),
         input_path=str(manifest.shards_dir),
         output_path=str(tmp_path / "out"),
         workers=2,
@@ -29,7 +43,11 @@ def test_demo_recipe_removes_junk_and_duplicates_keeps_prose_and_quarantines_mal
     assert evaluation["malformed_quarantined_rate"] == 1.0
     assert evaluation["duplicates_removed_rate"] >= 0.95
     assert evaluation["language_accuracy"] >= 0.95
+    assert evaluation["domain_accuracy"] >= 0.9
     assert evaluation["unexpected_ids"] == 0
+    routes = report.summary["routes"]
+    assert {"science", "health", "finance", "sports", "technology", "cooking"} <= set(routes)
+    assert all(entry["tokens"] > 0 for entry in routes.values())
 
 
 def test_evaluate_command_prints_the_ground_truth_check(tmp_path, capsys):

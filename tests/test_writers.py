@@ -93,11 +93,18 @@ def test_routing_by_metadata_writes_one_file_per_value_per_shard(tmp_path, run_r
     records = docs(6)
     for i, record in enumerate(records):
         record["topic"] = ["a", "b", "../evil"][i % 3]
+        record["token_count"] = 10 * (i + 1)
     write_jsonl(tmp_path / "in" / "s1.jsonl", records)
+    write_jsonl(tmp_path / "in" / "s2.jsonl", [{**records[0], "id": "other"}])
     report = run_recipe_yaml("stages: []\noutput: {filename: '${topic}/${shard}'}\n", tmp_path / "in")
     assert report.ok
-    assert sorted(report.summary["outputs"]) == ["a/s1.parquet", "b/s1.parquet", "evil/s1.parquet"]
-    assert len(read_output_rows(tmp_path / "out")) == 6
+    assert sorted(report.summary["outputs"]) == ["a/s1.parquet", "a/s2.parquet", "b/s1.parquet", "evil/s1.parquet"]
+    assert len(read_output_rows(tmp_path / "out")) == 7
+    assert report.summary["routes"] == {
+        "a": {"files": 2, "documents": 3, "tokens": 10 + 40 + 10},
+        "b": {"files": 1, "documents": 2, "tokens": 20 + 50},
+        "evil": {"files": 1, "documents": 2, "tokens": 30 + 60},
+    }
 
 
 def test_shard_whose_documents_are_all_dropped_still_gets_an_empty_output(tmp_path, run_recipe_yaml):

