@@ -3,7 +3,10 @@
     python benchmarks/dask_overhead.py [--shards 16] [--docs-per-shard 500] [--repeats 2] 2>/dev/null
 
 The corpus is the project's sample generator (documents of news length); the recipe is the demo recipe
-(Gopher repetition + quality rules), CPU-bound per document like most curation stages. Both executors use
+(language id, Gopher rules, exact and MinHash dedup, fastText quality and domain scores, output routed by
+domain), with its two fastText models trained into the scratch folder first, as `make demo` does. Its
+shard stages are CPU-bound per document like most curation stages, and its dedup adds global steps (one
+Dask task per band partition) between two shard phases. Both executors use
 2 single-threaded worker processes. Startup is timed separately: the local pool spawns its workers, Dask
 starts a scheduler, nannies and workers, so the steady-state ratio is the run time without startup.
 """
@@ -31,11 +34,16 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     from curation import load_recipe, run_recipe
+    from curation.classify.demo import build_demo_models
     from curation.sample import generate_sample
 
     recipe = load_recipe(REPO_ROOT / "pipelines" / "demo.yaml")
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
         scratch = Path(tmp)
+        build_demo_models(scratch / "models")
+        for spec in recipe.stages:
+            if spec.params.get("model", "").startswith("build/demo/models/"):
+                spec.params["model"] = str(scratch / "models" / Path(spec.params["model"]).name)
         manifest = generate_sample(scratch / "sample", shards=args.shards, docs_per_shard=args.docs_per_shard)
         shards = str(manifest.shards_dir)
         documents = args.shards * args.docs_per_shard

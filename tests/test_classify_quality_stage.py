@@ -153,3 +153,23 @@ output: {{format: jsonl}}
     assert totals["reconciled"] and totals["kept"] == 5
     (stage,) = [s for s in totals["stages"] if s["name"] == "quality_score"]
     assert stage["dropped"] == {"quality_below_threshold": 5}
+
+
+def test_only_a_transformer_model_claims_a_gpu_on_dask(demo_models, tiny_classifiers):
+    """On a mixed Dask cluster a fastText model, URL rules or ``device: cpu`` must not queue for GPU slots."""
+    from curation.executors.dask import _declared_resources
+    from curation.recipe.model import StageSpec
+
+    def wanted(stage: str, **params) -> dict:
+        return _declared_resources(StageSpec(stage=stage, params=params))
+
+    assert wanted("quality_score", model=str(tiny_classifiers["classifier"])) == {"GPU": 1}
+    assert wanted("quality_score", model=str(tiny_classifiers["classifier"]), device="cpu") == {}
+    assert wanted("quality_score", model=str(demo_models / "quality")) == {}
+    assert wanted("domain_classify", model=str(demo_models / "domain")) == {}
+    assert wanted("domain_classify", use_url_rules=True) == {}
+    assert wanted("domain_classify", model=str(tiny_classifiers["classifier"])) == {"GPU": 1}
+    step = QualityScore(model=str(tiny_classifiers["classifier"]))
+    assert _declared_resources(StageSpec(step=step)) == {"GPU": 1}
+    step = QualityScore(model=str(demo_models / "quality"))
+    assert _declared_resources(StageSpec(step=step)) == {}

@@ -53,7 +53,23 @@ class ClassifierStage(PipelineStep):
     type = "🔢 - CLASSIFIER"
     resources: ClassVar[dict[str, int]] = {"GPU": 1}
     """The Dask executor gives a job holding this stage a GPU when a worker offers one; CPU workers run it
-    too when none does."""
+    too when none does. ``resources_for`` narrows it per recipe: only a transformer model wants a GPU."""
+
+    @classmethod
+    def resources_for(cls, params: dict[str, Any]) -> dict[str, int]:
+        """What this stage, with these recipe parameters, needs from a Dask worker.
+
+        A fastText model, URL rules alone or ``device: cpu`` run on any worker's CPU, so they claim no GPU
+        slot: on a mixed cluster they would otherwise queue behind the GPU jobs for nothing.
+        """
+        model = params.get("model")
+        if not model or str(params.get("device", "auto")).startswith("cpu"):
+            return {}
+        try:
+            backend = card_for(str(model)).backend
+        except Exception:  # unreadable here (e.g. a hub id offline): the worker will say why; assume a GPU model
+            backend = "transformers"
+        return {} if backend == "fasttext" else dict(cls.resources)
 
     def __init__(self, model: str | None, options: dict[str, Any], batch_size: int):
         super().__init__()

@@ -173,9 +173,17 @@ def _embedded_cluster(workers: int | None):
 
 
 def _declared_resources(spec) -> dict[str, float]:
-    """A stage declares what a Dask worker must offer to run it, e.g. ``resources = {"GPU": 1}``."""
+    """A stage declares what a Dask worker must offer to run it: a class-level ``resources`` such as
+    ``{"GPU": 1}``, or, for a named stage whose needs depend on its parameters (a fastText model needs no
+    GPU), a classmethod ``resources_for(params)``."""
     stage = spec.step if spec.step is not None else resolve_stage_class(spec.stage)
-    resources = getattr(stage, "resources", None)
+    resources_for = getattr(stage, "resources_for", None)
+    if spec.step is None and callable(resources_for):
+        resources = resources_for(dict(spec.params))
+    elif spec.step is not None and callable(resources_for) and hasattr(spec.step, "model_path"):
+        resources = resources_for({"model": spec.step.model_path, "device": spec.step.options.get("device", "auto")})
+    else:
+        resources = getattr(stage, "resources", None)
     return dict(resources) if isinstance(resources, dict) else {}
 
 
