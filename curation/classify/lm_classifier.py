@@ -32,12 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-from datatrove.data import DocumentsPipeline
-
 from curation.classify.card import ClassifierCard, save_card
-from curation.classify.models import quality_scores
-from curation.classify.scoring import NON_STRING_TEXT, ClassifierStage, Precision, build_engine_options
+from curation.classify.scoring import Precision, ThresholdedScoreStage, build_engine_options
 
 PROMPT_FILE = "lm_prompt.json"
 TEXT_SLOT = "{text}"
@@ -206,7 +202,7 @@ def load_prompt(folder: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-class LMQualityScore(ClassifierStage):
+class LMQualityScore(ThresholdedScoreStage):
     """Score documents with a causal LM asked whether each is good text: P("1") into metadata.
 
     Args:
@@ -223,6 +219,7 @@ class LMQualityScore(ClassifierStage):
     """
 
     name = "🗣 LM quality score"
+    below_threshold_reason = "lm_quality_below_threshold"
 
     def __init__(
         self,
@@ -298,25 +295,6 @@ class LMQualityScore(ClassifierStage):
                 text = text[: encoding.offsets[-1][1]]
             framed.append(self.prefix + text + self.suffix)
         return framed
-
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        classifier = self.classifier
-        assert classifier is not None
-        for documents, outputs in self.stream_windows(data):
-            scores = np.round(quality_scores(classifier, outputs).astype(np.float64), self.decimals)
-            passes = scores >= self.threshold
-            above = int(passes.sum())
-            self.stat_update("above_threshold", value=above)
-            self.stat_update("below_threshold", value=len(documents) - above)
-            for document, score, passed in zip(documents, scores.tolist(), passes.tolist(), strict=True):
-                if not isinstance(document.text, str):
-                    self.drop(NON_STRING_TEXT)
-                    continue
-                document.metadata[self.score_key] = score
-                if self.drop_below_threshold and not passed:
-                    self.drop("lm_quality_below_threshold")
-                    continue
-                yield self.keep(document)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

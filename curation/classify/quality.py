@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import numpy as np
-from datatrove.data import DocumentsPipeline
-
-from curation.classify.models import quality_scores
-from curation.classify.scoring import NON_STRING_TEXT, ClassifierStage, Precision, build_engine_options
+from curation.classify.scoring import Precision, ThresholdedScoreStage, build_engine_options
 
 BELOW_THRESHOLD = "quality_below_threshold"
 
 
-class QualityScore(ClassifierStage):
+class QualityScore(ThresholdedScoreStage):
     """Score every document with a quality classifier (``quality_score`` in metadata); optionally drop low ones.
 
     Args:
@@ -41,6 +37,7 @@ class QualityScore(ClassifierStage):
     """
 
     name = "⭐ Quality score"
+    below_threshold_reason = BELOW_THRESHOLD
 
     def __init__(
         self,
@@ -64,22 +61,3 @@ class QualityScore(ClassifierStage):
         self.drop_below_threshold = drop_below_threshold
         self.score_key = score_key
         self.decimals = decimals
-
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        classifier = self.classifier
-        assert classifier is not None
-        for documents, outputs in self.stream_windows(data):
-            scores = np.round(quality_scores(classifier, outputs).astype(np.float64), self.decimals)
-            passes = scores >= self.threshold
-            above = int(passes.sum())
-            self.stat_update("above_threshold", value=above)
-            self.stat_update("below_threshold", value=len(documents) - above)
-            for document, score, passed in zip(documents, scores.tolist(), passes.tolist(), strict=True):
-                if not isinstance(document.text, str):
-                    self.drop(NON_STRING_TEXT)
-                    continue
-                document.metadata[self.score_key] = score
-                if self.drop_below_threshold and not passed:
-                    self.drop(BELOW_THRESHOLD)
-                    continue
-                yield self.keep(document)

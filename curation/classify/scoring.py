@@ -18,7 +18,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.typeshelper import StatHints
 
-from curation.classify.models import ClassifierModel, card_for, open_model
+from curation.classify.models import ClassifierModel, card_for, open_model, quality_scores
 
 NON_STRING_TEXT = "non_string_text"
 PREPARE_CHUNK = 256
@@ -126,3 +126,37 @@ class ClassifierStage(PipelineStep):
 
     def drop(self, reason: str) -> None:
         self.stat_update(StatHints.total, StatHints.dropped, f"dropped_{reason}")
+
+
+class ThresholdedScoreStage(ClassifierStage):
+    """A stage that writes one score per document and may drop those below a threshold.
+
+    The score goes into ``metadata[score_key]`` on every kept document whether or not the filter is on, so a
+    later run can re-threshold without the model. Subclasses set ``threshold``, ``drop_below_threshold``,
+    ``score_key`` and ``decimals``, and name their drop reason.
+    """
+
+    below_threshold_reason: ClassVar[str] = "below_threshold"
+    threshold: float
+    drop_below_threshold: bool
+    score_key: str
+    decimals: int
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        classifier = self.classifier
+        assert classifier is not None
+        for documents, outputs in self.stream_windows(data):
+            scores = np.round(quality_scores(classifier, outputs).astype(np.float64), self.decimals)
+            passes = scores >= self.threshold
+            above = int(passes.sum())
+            self.stat_update("above_threshold", value=above)
+            self.stat_update("below_threshold", value=len(documents) - above)
+            for document, score, passed in zip(documents, scores.tolist(), passes.tolist(), strict=True):
+                if not isinstance(document.text, str):
+                    self.drop(NON_STRING_TEXT)
+                    continue
+                document.metadata[self.score_key] = score
+                if self.drop_below_threshold and not passed:
+                    self.drop(self.below_threshold_reason)
+                    continue
+                yield self.keep(document)
