@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import random
 import re
 
-from curation.sample.grammar.base import Adj, Grammar, Noun, Phrase, Verb
+from curation.sample.grammar.base import Adj, Noun, Verb
+from curation.sample.grammar.romance import RomanceGrammar
 
 _UNACCENT = str.maketrans("áéíóú", "aeiou")
 _VOWELS = "aeiouáéíóú"
@@ -53,8 +53,12 @@ def regular_verb(infinitive: str) -> Verb:
     return Verb(infinitive, sg, pl, past_sg, past_pl)
 
 
-class SpanishGrammar(Grammar):
+class SpanishGrammar(RomanceGrammar):
     code = "es"
+    determiners = _DETERMINERS
+    quantifiers = _QUANTIFIERS
+    relative_pronoun = "que"
+    contractions = _CONTRACTIONS
     thousands_sep = "."
     decimal_sep = ","
     percent_pattern = "{N} por ciento"
@@ -80,51 +84,3 @@ class SpanishGrammar(Grammar):
         if not f:
             f = m[:-1] + "a" if m.endswith("o") else m
         return Adj(m, f, pluralise(m), pluralise(f))
-
-    def noun_phrase(
-        self,
-        domain: str,
-        rng: random.Random,
-        *,
-        agent: bool = False,
-        case: str = "nom",
-        depth: int = 0,
-        det: str | None = None,
-        plural: bool | None = None,
-    ) -> Phrase:
-        noun, plural, adj = self.np_parts(domain, rng, agent, plural)
-        det = det or self.determiner_kind(plural, rng)
-        quantifier = rng.choice(_QUANTIFIERS) if det == "quant" else _DETERMINERS[(det, plural)]
-        article = quantifier[noun.gender]
-        words = [article, noun.form(plural), adj.form(noun.gender, plural) if adj else ""]
-        modifier = self.modifier_kind(rng, depth, agent)
-        if modifier == "complement":
-            inner = self.noun_phrase(domain, rng, depth=depth + 1, det="def")
-            words.append(f"de {inner.text}")
-        elif modifier == "relative":
-            verb = rng.choice(self.lex[domain].verbs)
-            obj = self.noun_phrase(domain, rng, depth=depth + 1)
-            words.append(f"que {verb.present(plural)} {obj.text}")
-        return Phrase(" ".join(w for w in words if w), plural, noun.gender)
-
-    def _agents(self, domain: str, rng: random.Random, determiner: dict[str, str]) -> Phrase:
-        noun = rng.choice(self.lex[domain].agents)
-        adj = rng.choice(self.lex[domain].adjectives).form(noun.gender, True) if rng.random() < 0.3 else ""
-        return Phrase(" ".join(w for w in (determiner[noun.gender], noun.pl, adj) if w), True, noun.gender)
-
-    def quantified_agents(self, domain: str, rng: random.Random) -> Phrase:
-        return self._agents(domain, rng, rng.choice(_QUANTIFIERS))
-
-    def generic_agents(self, domain: str, rng: random.Random) -> Phrase:
-        return self._agents(domain, rng, _DETERMINERS[("def", True)])
-
-    def plural_np(self, domain: str, rng: random.Random) -> str:
-        return self.noun_phrase(domain, rng, depth=1, plural=True, det="def").text
-
-    def title_np(self, domain: str, rng: random.Random) -> str:
-        return self.plural_np(domain, rng)
-
-    def orthography(self, text: str) -> str:
-        for pattern, replacement in _CONTRACTIONS:
-            text = pattern.sub(replacement, text)
-        return text
