@@ -182,6 +182,15 @@ def compact_words(buf, start, end, non_word_ranges, out, word_ends):
 
 
 @njit(inline="always")
+def _word_scratch(offsets):
+    """Buffers for ``compact_words`` sized for the longest document: its compacted bytes and word ends."""
+    longest = 0
+    for i in range(offsets.shape[0] - 1):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    return np.empty(longest + 1, dtype=np.uint8), np.empty(longest + 1, dtype=np.int64)
+
+
+@njit(inline="always")
 def _permute_into(signature, hv, a, b, scheme):
     """Fold one shingle hash into the running minimum of every permutation.
 
@@ -211,11 +220,7 @@ def minhash_batch(buf, offsets, ngram, mode, a, b, scheme, seed, non_word_ranges
     of shingles hashed (duplicates included).
     """
     n_docs = offsets.shape[0] - 1
-    longest = 0
-    for i in range(n_docs):
-        longest = max(longest, offsets[i + 1] - offsets[i])
-    scratch = np.empty(longest + 1, dtype=np.uint8)
-    ends = np.empty(longest + 1, dtype=np.int64)
+    scratch, ends = _word_scratch(offsets)
     empty = np.uint64(0xFFFFFFFF)
     for i in range(n_docs):
         signature = signatures[i]
@@ -258,11 +263,7 @@ def shingle_hashes_batch(buf, offsets, ngram, mode, whole_if_short, non_word_ran
     hold one hash per byte of input. Returns the number of hashes written.
     """
     n_docs = offsets.shape[0] - 1
-    longest = 0
-    for i in range(n_docs):
-        longest = max(longest, offsets[i + 1] - offsets[i])
-    scratch = np.empty(longest + 1, dtype=np.uint8)
-    ends = np.empty(longest + 1, dtype=np.int64)
+    scratch, ends = _word_scratch(offsets)
     written = 0
     doc_out_offsets[0] = 0
     for i in range(n_docs):
@@ -318,11 +319,7 @@ def word_ngram_hashes64(buf, offsets, ngram, non_word_ranges, doc_out_offsets, h
     fewer than ``ngram`` words contribute nothing; ``hashes_out`` needs one slot per input byte.
     """
     n_docs = offsets.shape[0] - 1
-    longest = 0
-    for i in range(n_docs):
-        longest = max(longest, offsets[i + 1] - offsets[i])
-    scratch = np.empty(longest + 1, dtype=np.uint8)
-    ends = np.empty(longest + 1, dtype=np.int64)
+    scratch, ends = _word_scratch(offsets)
     written = 0
     doc_out_offsets[0] = 0
     for i in range(n_docs):
