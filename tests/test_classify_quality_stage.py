@@ -165,6 +165,8 @@ def test_only_a_transformer_model_claims_a_gpu_on_dask(demo_models, tiny_classif
 
     assert wanted("quality_score", model=str(tiny_classifiers["classifier"])) == {"GPU": 1}
     assert wanted("quality_score", model=str(tiny_classifiers["classifier"]), device="cpu") == {}
+    cpu_by_options = {"device": "cpu"}
+    assert wanted("quality_score", model=str(tiny_classifiers["classifier"]), engine_options=cpu_by_options) == {}
     assert wanted("quality_score", model=str(demo_models / "quality")) == {}
     assert wanted("domain_classify", model=str(demo_models / "domain")) == {}
     assert wanted("domain_classify", use_url_rules=True) == {}

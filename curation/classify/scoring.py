@@ -63,13 +63,18 @@ class ClassifierStage(PipelineStep):
         slot: on a mixed cluster they would otherwise queue behind the GPU jobs for nothing.
         """
         model = params.get("model")
-        if not model or str(params.get("device", "auto")).startswith("cpu"):
+        device = (params.get("engine_options") or {}).get("device", params.get("device", "auto"))
+        if not model or str(device).startswith("cpu"):
             return {}
         try:
             backend = card_for(str(model)).backend
         except Exception:  # unreadable here (e.g. a hub id offline): the worker will say why; assume a GPU model
             backend = "transformers"
         return {} if backend == "fasttext" else dict(cls.resources)
+
+    def declared_resources(self) -> dict[str, int]:
+        """``resources_for`` of this built stage (a step instance handed to the Python API)."""
+        return self.resources_for({"model": self.model_path, "device": self.options.get("device", "auto")})
 
     def __init__(self, model: str | None, options: dict[str, Any], batch_size: int):
         super().__init__()

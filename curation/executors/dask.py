@@ -173,17 +173,16 @@ def _embedded_cluster(workers: int | None):
 
 
 def _declared_resources(spec) -> dict[str, float]:
-    """A stage declares what a Dask worker must offer to run it: a class-level ``resources`` such as
-    ``{"GPU": 1}``, or, for a named stage whose needs depend on its parameters (a fastText model needs no
-    GPU), a classmethod ``resources_for(params)``."""
-    stage = spec.step if spec.step is not None else resolve_stage_class(spec.stage)
-    resources_for = getattr(stage, "resources_for", None)
-    if spec.step is None and callable(resources_for):
-        resources = resources_for(dict(spec.params))
-    elif spec.step is not None and callable(resources_for) and hasattr(spec.step, "model_path"):
-        resources = resources_for({"model": spec.step.model_path, "device": spec.step.options.get("device", "auto")})
+    """What a Dask worker must offer to run a stage: a class-level ``resources`` such as ``{"GPU": 1}``, or,
+    where the needs depend on the parameters (a fastText model needs no GPU), ``resources_for(params)`` on
+    the class of a named stage and ``declared_resources()`` on a step instance."""
+    if spec.step is not None:
+        declare = getattr(spec.step, "declared_resources", None)
+        resources = declare() if callable(declare) else getattr(spec.step, "resources", None)
     else:
-        resources = getattr(stage, "resources", None)
+        stage = resolve_stage_class(spec.stage)
+        resources_for = getattr(stage, "resources_for", None)
+        resources = resources_for(dict(spec.params)) if callable(resources_for) else getattr(stage, "resources", None)
     return dict(resources) if isinstance(resources, dict) else {}
 
 
