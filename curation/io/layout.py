@@ -11,7 +11,8 @@ Layout of an output directory::
 A shard is written entirely under ``.staging`` and then committed: a ``.pending.json`` journal lists the
 files about to appear, the files are renamed into place, the marker is written (itself via a temporary
 name), and the journal is removed. A crash at any point leaves either a committed shard or a journal the
-next run uses to delete the half-moved files, so output is never partial or duplicated.
+next run uses to delete the half-moved files (and, when the shard was being redone, the files of
+its previous commit), so output is never partial or duplicated.
 """
 
 from __future__ import annotations
@@ -84,7 +85,10 @@ class OutputLayout:
         """Move a shard's staged files into place and mark it complete (see the module docstring)."""
         files = list(files)
         previous = self.read_marker(stem)
-        self.write_json_atomically(self.pending_path(stem), {"stem": stem, "files": files})
+        # The journal also names the files of the commit being replaced (--force): once its marker is gone
+        # they belong to no complete shard, and recovery must remove them with the half-moved new ones.
+        replaced = previous.get("files", []) if previous else []
+        self.write_json_atomically(self.pending_path(stem), {"stem": stem, "files": files, "replaced": replaced})
         if previous:
             self.folder.rm(self.marker_path(stem))  # a crash from here on must read as "not complete"
         for relative in files:
@@ -110,7 +114,7 @@ class OutputLayout:
                     journal = orjson.loads(handle.read())
                 stem = journal["stem"]
                 if not self.is_complete(stem):
-                    for relative in journal.get("files", []):
+                    for relative in {*journal.get("files", []), *journal.get("replaced", [])}:
                         if self.folder.exists(relative):
                             self.folder.rm(relative)
                     undone.append(stem)
