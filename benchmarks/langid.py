@@ -14,6 +14,10 @@ steps, not of the models:
 
 Languages lid.176 does not know (e.g. ``lg``, ``sn``, ``st``, ``tn``, ``ts``) count as misses, as they would in
 a real corpus. Printed: overall accuracy, per-language accuracy (worst first), sentences/s (best of repeats).
+
+Second table, odd case: the same sentences as given, UPPER-CASED and lower-cased, over the languages lid.176
+knows. Rows: fastText on the text as given (what ``language_id`` did before it lower-cased, and what datatrove's
+``LanguageFilter`` does), and ``language_id`` now.
 """
 
 from __future__ import annotations
@@ -116,6 +120,30 @@ def main() -> None:
     print("Per language (curation), worst first:\n")
     ranked = sorted(our_table.items(), key=lambda item: (item[1], item[0]))
     print(", ".join(f"{language} {value:.0%}" for language, value in ranked))
+    print_case_table(ours, [(language, line) for language, line in lines if language in known])
+
+
+def print_case_table(ours, lines: list[tuple[str, str]]) -> None:
+    from curation.filters.langid import split_label
+
+    def as_given(texts: list[str]) -> list[str]:
+        labels, _ = ours.model.predict([" ".join(text.split()) for text in texts], k=1)
+        return [split_label(label[0])[0] if len(label) else "unknown" for label in labels]
+
+    def now(texts: list[str]) -> list[str]:
+        return [language for language, _, _ in ours.identify(texts)]
+
+    cases = {"normal case": lambda text: text, "UPPER CASE": str.upper, "lower case": str.lower}
+    print(f"\n## Odd case: {len(lines)} sentences of the languages lid.176 knows\n")
+    print("| identifier | " + " | ".join(cases) + " |")
+    print("|---|" + "---:|" * len(cases))
+    for name, identify in (("fastText on the text as given (before; datatrove)", as_given), ("curation now", now)):
+        cells = []
+        for case in cases.values():
+            found = identify([case(text) for _, text in lines])
+            right = sum(f == ALIASES.get(language, language) for (language, _), f in zip(lines, found, strict=True))
+            cells.append(f"{right / len(lines):.1%}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

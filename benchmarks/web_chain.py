@@ -185,7 +185,7 @@ def main() -> None:
             "fastwarc (ArchiveIterator, auto_decode)": lambda: read_fastwarc(files),
             "datatrove WarcReader (warcio)": lambda: read_datatrove(folder),
             "curation WarcShardReader, backend=warcio": lambda: read_ours(folder, files, "warcio"),
-            "curation WarcShardReader, backend=fastwarc (default)": lambda: read_ours(folder, files, "fastwarc"),
+            "curation WarcShardReader, backend=checked (default)": lambda: read_ours(folder, files, "checked"),
         }
         for name, run in readers.items():
             count, wall, _ = measure(run, args.repeats)
@@ -194,7 +194,7 @@ def main() -> None:
         print("\n## Chain: read → extract → language id → Gopher repetition → Gopher quality, 1 process\n")
         print("| pipeline | docs in | docs out | wall s | docs/s | CPU s (incl. children) | docs/s per core |")
         print("|---|---|---|---|---|---|---|")
-        docs_in = read_ours(folder, files, "fastwarc")
+        docs_in = read_ours(folder, files, "checked")
         chains = {
             "datatrove (Trafilatura favour_precision)": datatrove_chain(folder),
             "datatrove (Trafilatura favour_precision, deduplicate off)": datatrove_chain(folder, deduplicate=False),

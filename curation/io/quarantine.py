@@ -31,6 +31,8 @@ class QuarantineReason:
     UNREADABLE_FILE = "unreadable_file"
     MALFORMED_WARC = "malformed_warc"
     UNDECODABLE_PAYLOAD = "undecodable_payload"
+    UNSUPPORTED_CONTENT_ENCODING = "unsupported_content_encoding"
+    CORRUPT_CONTENT_ENCODING = "corrupt_content_encoding"
 
 
 @dataclass(slots=True)
