@@ -32,7 +32,7 @@ from curation.executors.plan import (
 from curation.global_stage import GlobalStage, GlobalTask, ShardContext
 from curation.io.layout import QUARANTINE_DIR, OutputLayout
 from curation.io.quarantine import Quarantined
-from curation.io.readers import READERS_BY_FORMAT, ParquetShardReader, ShardReader
+from curation.io.readers import READERS_BY_FORMAT, IntermediateShardReader, ShardReader
 from curation.io.shards import Shard
 from curation.io.writers import WRITERS_BY_FORMAT, ParquetShardWriter, ShardWriter
 from curation.recipe.model import Recipe
@@ -137,7 +137,7 @@ class ShardPipeline:
             source_file = self.input_folder.resolve_paths(shard.path)
         else:
             previous = segment_folder(self.output_folder, plan.index - 1)
-            reader, path = ParquetShardReader(previous), f"{shard.stem}.parquet"
+            reader, path = IntermediateShardReader(previous), f"{shard.stem}.parquet"
             source_file = previous.resolve_paths(path)
         quarantine = _QuarantineSink(staging_folder, layout.quarantine_path(shard.stem), source_file)
         return _read(reader, path, quarantine, reader_drops, records, progress), quarantine, reader_drops, records
