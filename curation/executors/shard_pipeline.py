@@ -35,6 +35,7 @@ from curation.io.quarantine import Quarantined
 from curation.io.readers import READERS_BY_FORMAT, IntermediateShardReader, ShardReader
 from curation.io.shards import Shard
 from curation.io.writers import WRITERS_BY_FORMAT, ParquetShardWriter, ShardWriter
+from curation.io.writers.naming import label_separators
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
 from curation.report.stats import UNSPECIFIED_REASON, ShardResult, StageCounts
@@ -95,7 +96,8 @@ class ShardPipeline:
             suffix = (cls.default_output_filename or "${rank}").replace("${rank}", "")
             return cls(staging, output_filename=filename + suffix, **spec.writer_params)
         writer_cls = WRITERS_BY_FORMAT[spec.format]
-        return writer_cls(staging, filename, compression=spec.codec, atomic_files=False)
+        separators = label_separators(spec.filename)
+        return writer_cls(staging, filename, compression=spec.codec, atomic_files=False, label_separators=separators)
 
     def global_stage(self, position: int) -> GlobalStage:
         step = self.stages[position][1]

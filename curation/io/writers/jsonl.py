@@ -47,11 +47,12 @@ class JsonlShardWriter(ShardWriter):
         compression: str = "gzip",
         compression_level: int | None = None,
         atomic_files: bool = True,
+        label_separators: dict[str, str] | None = None,
     ):
         if compression not in JSONL_CODECS:
             raise ValueError(f"compression {compression!r} is not one of {', '.join(JSONL_CODECS)}")
         self.extension = _EXTENSIONS[compression]
-        super().__init__(output_folder, output_filename, atomic_files)
+        super().__init__(output_folder, output_filename, atomic_files, label_separators)
         self.compression = compression
         self.compression_level = compression_level
         self._files: dict[str, _OpenFile] = {}
