@@ -184,7 +184,7 @@ def docs_per_second(detector: Detector, documents: list[tuple[str, dict[str, Any
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_SET)
-    parser.add_argument("--speed-docs", type=int, default=700, help="web documents timed per detector (0: skip)")
+    parser.add_argument("--speed-docs", type=int, default=300, help="web documents timed per detector (0: skip)")
     args = parser.parse_args()
     rows = load_set(args.data)
     splits = {split: [r for r in rows if r.get("split", "dev") == split] for split in ("dev", "holdout")}

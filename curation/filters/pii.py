@@ -49,6 +49,8 @@ _EMAIL_LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _EMAIL = re.compile(rf"(?<![\w.+-]){_EMAIL_LOCAL}@((?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_](?:[\w-]*[^\W_])?)")
 _GIT_REMOTE_PATH = re.compile(r":[\w.~-]+/")
 _DIGITS_FOR_A_PHONE = 7
+_NUMBER_RUN = re.compile(r"[+(]?\d[\d \t().\-/\u2010-\u2015\u00a0]{5,}\d")
+_RUN_MARGIN = 8
 _CONTEXT_CHARS = 80
 """How far back in the line a clue counts."""
 SMALL_OCTET = 31
@@ -196,7 +198,7 @@ class PIIRedactor(BaseFormatter):
             found += find_emails(text)
         if self.ips:
             found += find_ips(text)
-        if self.phones and sum(ch.isdigit() for ch in text) >= _DIGITS_FOR_A_PHONE:
+        if self.phones:
             found += find_phones(text, self.regions_for(metadata))
         found.sort(key=lambda m: (m.start, -m.end))
         kept: list[PIIMatch] = []
@@ -337,14 +339,36 @@ def _nearest_clue(before: str, **clues: re.Pattern) -> str | None:
 
 
 def find_phones(text: str, regions: list[str]) -> list[PIIMatch]:
-    """Numbers valid for their country (libphonenumber) that their context does not mark as something else."""
+    """Numbers valid for their country (libphonenumber) that their context does not mark as something else.
+
+    libphonenumber's matcher parses every run of digits in the text, years and prices included, which makes it
+    the slow part of this stage; it is run only on the stretches that could hold a phone number (seven digits
+    or more, with the separators numbers are written with), each with a few characters of margin so that its
+    own checks of the neighbouring characters still apply.
+    """
     import phonenumbers
 
     spans: dict[tuple[int, int], str] = {}
-    for region in regions:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            spans.setdefault((match.start, match.end), match.raw_string)
+    for window_start, window_end in _digit_runs(text):
+        window = text[window_start:window_end]
+        for region in regions:
+            for match in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID):
+                spans.setdefault((window_start + match.start, window_start + match.end), match.raw_string)
     return [PIIMatch("phone", start, end) for (start, end), raw in spans.items() if _is_a_phone(text, start, raw)]
+
+
+def _digit_runs(text: str) -> list[tuple[int, int]]:
+    """Stretches of ``text`` (with margin) written like a number of at least seven digits."""
+    runs: list[tuple[int, int]] = []
+    for match in _NUMBER_RUN.finditer(text):
+        if sum(char.isdigit() for char in match.group(0)) < _DIGITS_FOR_A_PHONE:
+            continue
+        start, end = max(0, match.start() - _RUN_MARGIN), min(len(text), match.end() + _RUN_MARGIN)
+        if runs and start <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
 
 
 def _is_a_phone(text: str, start: int, raw: str) -> bool:
