@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+if not os.environ.get("PYTHONPATH"):  # this checkout, unless PYTHONPATH names the one to measure
+    sys.path.insert(0, str(REPO_ROOT))
 
 WORDS = "river mountain village harbour engine garden library market teacher doctor farmer painter".split()
 

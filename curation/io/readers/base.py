@@ -92,14 +92,16 @@ class ShardReader(BaseDiskReader):
         )
 
     def document_from_fields(
-        self, fields: dict[str, Any], source_file: str, position: str, **where: int | None
+        self, fields: dict[str, Any], source_file: str, position: str, check_depth: bool = True, **where: int | None
     ) -> Document | Quarantined:
         """Turn one parsed record into a Document, or a quarantine record if its text is unusable.
 
         The user's id is kept (stringified); a record without one gets ``<file>#<position>``. Every other
         field becomes metadata, with a nested ``metadata`` object merged in, as datatrove's readers do. A field
         nested deeper than ``curation.io.jsontext.MAX_NESTING_DEPTH`` levels is kept as its JSON text (counted as
-        ``metadata_as_json_text``), so no stage or writer meets structure it cannot handle.
+        ``metadata_as_json_text``), so no stage or writer meets structure it cannot handle; a reader that knows
+        the record cannot nest that deep (too few brackets, a shallow Parquet schema) passes
+        ``check_depth=False`` to skip the walk.
         """
         text = fields.pop(self.text_field, _MISSING)
         if text is _MISSING or text is None:
@@ -130,7 +132,7 @@ class ShardReader(BaseDiskReader):
             fields["metadata"] = nested
         if self.default_metadata:
             fields = self.default_metadata | fields
-        for key, value in fields.items():
+        for key, value in fields.items() if check_depth else ():
             if isinstance(value, dict | list):
                 fields[key], converted = bounded(value)
                 if converted:

@@ -30,6 +30,7 @@ from curation.io.compression import (
     iter_decompressed,
     iter_lines,
 )
+from curation.io.jsontext import MAX_NESTING_DEPTH
 from curation.io.quarantine import Quarantined, QuarantineReason, snippet_of
 from curation.io.readers.base import Record, ShardReader, quarantine_unreadable
 
@@ -146,7 +147,10 @@ class JsonlShardReader(ShardReader):
                 byte_offset=offset,
                 snippet=snippet_of(line),
             )
-        return self.document_from_fields(fields, filepath, str(line_number), line=line_number, byte_offset=offset)
+        deep = line.count(b"{") + line.count(b"[") > MAX_NESTING_DEPTH  # no walk for lines that cannot be deep
+        return self.document_from_fields(
+            fields, filepath, str(line_number), check_depth=deep, line=line_number, byte_offset=offset
+        )
 
 
 _UNPARSED = object()

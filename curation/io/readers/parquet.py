@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 from datatrove.data import Document
 
+from curation.io.jsontext import MAX_NESTING_DEPTH, arrow_type_depth
 from curation.io.quarantine import Quarantined, QuarantineReason, snippet_of
 from curation.io.readers.base import Record, ShardReader, quarantine_unreadable
 from curation.io.writers.columns import metadata_key
@@ -92,10 +93,18 @@ class ParquetShardReader(ShardReader):
                 row += batch.num_rows
 
     def _iter_batch(self, batch: pa.RecordBatch, filepath: str, first_row: int) -> Iterator[Record]:
-        batch, bad = self._as_text(batch)
+        batch, bad = self._decode_binary(batch)
+        deep = any(arrow_type_depth(field.type) > MAX_NESTING_DEPTH for field in batch.schema)
+        rows: list[dict[str, Any]] | None = None
         if not bad:
-            for offset, fields in enumerate(batch.to_pylist()):
-                yield self.document_from_fields(fields, filepath, str(first_row + offset), row=first_row + offset)
+            try:
+                rows = batch.to_pylist()
+            except UnicodeDecodeError:  # Arrow does not check UTF-8 on read; Python does, for the whole batch
+                bad = self._invalid_utf8_rows(batch)
+        if rows is not None:
+            for offset, fields in enumerate(rows):
+                row = first_row + offset
+                yield self.document_from_fields(fields, filepath, str(row), check_depth=deep, row=row)
             return
         keep = pa.array([offset not in bad for offset in range(batch.num_rows)])
         good = iter(batch.filter(keep).to_pylist())
@@ -111,33 +120,44 @@ class ParquetShardReader(ShardReader):
                     snippet=snippet_of(raw),
                 )
             else:
-                yield self.document_from_fields(next(good), filepath, str(row), row=row)
+                yield self.document_from_fields(next(good), filepath, str(row), check_depth=deep, row=row)
 
-    def _as_text(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[int, tuple[str, str, Any]]]:
-        """Decode BINARY text columns and find rows holding invalid UTF-8; return the batch and the bad rows
-        (offset in the batch -> column, what is wrong, the raw value)."""
+    def _decode_binary(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[int, tuple[str, str, Any]]]:
+        """Decode BINARY columns that hold UTF-8 text; return the batch and the rows whose text column is not
+        UTF-8 (offset in the batch -> column, what is wrong, the raw value)."""
         bad: dict[int, tuple[str, str, Any]] = {}
         arrays = list(batch.columns)
         decoded = False
         for position, field in enumerate(batch.schema):
-            column = arrays[position]
-            if _is_binary(field.type):
-                try:
-                    arrays[position] = column.cast(pa.large_string())
-                    decoded = True
-                except pa.ArrowInvalid:
-                    if field.name != self.text_field:
-                        continue  # opaque bytes, not text: kept as bytes
-                    for offset, value in enumerate(column.to_pylist()):
-                        reason = _utf8_error(value)
-                        if reason and offset not in bad:
-                            bad[offset] = (field.name, reason, value)
-                    arrays[position] = pa.array(
-                        [None if offset in bad else value for offset, value in enumerate(column.to_pylist())],
-                        type=pa.large_binary(),
-                    ).cast(pa.large_string())
-                    decoded = True
+            if not _is_binary(field.type):
                 continue
+            column = arrays[position]
+            try:
+                arrays[position] = column.cast(pa.large_string())
+                decoded = True
+            except pa.ArrowInvalid:
+                if field.name != self.text_field:
+                    continue  # opaque bytes, not text: kept as bytes
+                values = column.to_pylist()
+                for offset, value in enumerate(values):
+                    reason = _utf8_error(value)
+                    if reason:
+                        bad[offset] = (field.name, reason, value)
+                arrays[position] = pa.array(
+                    [None if offset in bad else value for offset, value in enumerate(values)], type=pa.large_binary()
+                ).cast(pa.large_string())
+                decoded = True
+        if bad:
+            bad = self._invalid_utf8_rows(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)) | bad
+        if decoded:
+            batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+        return batch, bad
+
+    @staticmethod
+    def _invalid_utf8_rows(batch: pa.RecordBatch) -> dict[int, tuple[str, str, Any]]:
+        """Rows of ``batch`` whose string columns (nested ones included) hold bytes that are not UTF-8."""
+        bad: dict[int, tuple[str, str, Any]] = {}
+        for field, column in zip(batch.schema, batch.columns, strict=True):
             try:
                 column.validate(full=True)
             except pa.ArrowInvalid:
@@ -150,9 +170,7 @@ class ParquetShardReader(ShardReader):
                         raw = _raw(column, offset)
                         detail = _utf8_error(raw) if isinstance(raw, bytes) else None
                         bad[offset] = (field.name, detail or f"not valid UTF-8 ({error})", raw)
-        if decoded:
-            batch = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-        return batch, bad
+        return bad
 
 
 class IntermediateShardReader(ParquetShardReader):
@@ -167,7 +185,7 @@ class IntermediateShardReader(ParquetShardReader):
     empty_file_is_bad_input = False
 
     def document_from_fields(
-        self, fields: dict[str, Any], source_file: str, position: str, **where: int | None
+        self, fields: dict[str, Any], source_file: str, position: str, check_depth: bool = True, **where: int | None
     ) -> Document | Quarantined:
         text = fields.pop("text")
         doc_id = fields.pop("id")
