@@ -10,21 +10,23 @@ by a well-kept rule set and then checked against its surroundings:
   ``react@18.2.0`` and ``user@localhost`` are not addresses; an SCP-style git remote
   (``git@github.com:org/repo.git``) is not one either;
 - **IP addresses**: a stand-alone dotted quad (not part of ``v1.2.3.4`` or ``10.0.1.2.3``) or an IPv6 address
-  that is globally routable (``ipaddress``: private, loopback, documentation ranges identify nobody), and
-  whose context does not mark it as a version or section number: the nearest clue in the line before it
-  decides (``version``, ``release``, ``firmware``, ``clause``, ``§``, ``Abschnitt``, a Markdown heading or a
-  table column named ``Version`` against ``IP``, ``host``, ``server``, ``from``, ``ping`` ...), as do its
-  neighbours (a port, a CIDR suffix or a log line make it an address; ``-beta``, ``.jar`` or a package name
-  glued to it make it a version);
+  that is globally routable unicast (``ipaddress``: private, loopback, documentation and multicast ranges
+  identify nobody), and whose context does not mark it as a version or section number: the nearest clue in
+  the line before it decides (``version``, ``release``, ``firmware``, ``clause``, ``§``, ``Abschnitt``, a
+  Markdown heading or a table column named ``Version`` against ``IP``, ``host``, ``server``, ``ping`` ...),
+  as do its neighbours (a port, a CIDR suffix or a log line make it an address; ``-beta``, ``.jar`` or a
+  package name glued to it make it a version). Without any clue, four small numbers (``6.3.2.1``) are a
+  version or section number;
 - **phone numbers**: ``phonenumbers`` (Google's libphonenumber), which checks that a candidate is a valid
   number for its country, then the same kind of context check (``order``, ``invoice``, ``tracking``,
   ``ISBN``, ``#`` against ``tel``, ``call``, ``fax`` ...); a bare run of digits needs a phone word before it,
-  and a number formatted like a date or with thousands separators is not a phone number. National formats
+  and a number formatted like a date, a decimal, a dotted quad or with thousands separators is not a phone
+  number. National formats
   are read for the regions given, plus, by default, the regions suggested by the document's ``language`` and
   the country domain of its ``url`` (numbers written with ``+`` and a country code are found whatever the
   region).
 
-Precision and recall per kind, on a labelled set of 421 snippets (positives in 20 countries' formats and
+Precision and recall per kind, on a labelled set of 502 snippets (positives in 20 countries' formats and
 look-alikes), are measured by ``benchmarks/pii_precision.py`` next to Presidio's recognisers and
 ``phonenumbers`` alone; see BENCHMARKS.md.
 """
