@@ -237,7 +237,7 @@ def test_keys_colliding_once_flattened_get_distinct_readable_columns(tmp_path, r
     records = [
         {"id": "c1", "text": "outer", "metadata": {"id": "inner", "text": "inner text"}, "metadata.id": "literal",
          "metadata.metadata.id": "deeper"},
-        {"id": "c2", "text": "second", "metadata.text": "literal text"},
+        {"id": "c2", "text": "second", "metadata.text": "literal text", "metadata.url": "from json_normalize"},
     ]  # fmt: skip
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "c.jsonl").write_bytes(jsonl_bytes(records))
@@ -248,7 +248,9 @@ def test_keys_colliding_once_flattened_get_distinct_readable_columns(tmp_path, r
     first = table.to_pylist()[0]
     assert (first["metadata.id"], first["metadata.metadata.id"], first["metadata.metadata.metadata.id"]) == (
         "inner", "literal", "deeper")  # fmt: skip
-    assert first["metadata.text"] == "inner text" and table.to_pylist()[1]["metadata.metadata.text"] == "literal text"
+    second = table.to_pylist()[1]
+    assert first["metadata.text"] == "inner text" and second["metadata.metadata.text"] == "literal text"
+    assert second["metadata.url"] == "from json_normalize"  # a key that collides with nothing keeps its name
 
 
 def test_colliding_keys_survive_a_global_stage_unchanged(tmp_path, run_recipe_yaml):

@@ -6,10 +6,12 @@ column whose values Arrow cannot type together, or that nests deeper than Parque
 (``curation.io.jsontext.MAX_NESTING_DEPTH``), is stored as JSON text, and the writer counts it.
 
 Column names are an injective function of metadata keys, so two keys never become two columns of one name
-(a file Parquet readers refuse): a key that is ``id`` or ``text``, or that already starts with ``metadata.``,
-gets the ``metadata.`` prefix. A nested ``{"metadata": {"id": ...}}`` flattened to the key ``id`` and a
-literal ``"metadata.id"`` key thus land in ``metadata.id`` and ``metadata.metadata.id``; ``metadata_key``
-inverts the mapping when the run reads its own files back.
+(a file Parquet readers refuse). A key that would take the ``id`` or ``text`` column gets the ``metadata.``
+prefix, and so, to keep the mapping one-to-one, does any key that is such a prefixed name already
+(``metadata.id``, ``metadata.metadata.text`` ...); every other key is its own column name (``metadata.url``
+from a flattened export stays ``metadata.url``). A nested ``{"metadata": {"id": ...}}`` flattened to the key
+``id`` and a literal ``"metadata.id"`` key thus land in ``metadata.id`` and ``metadata.metadata.id``;
+``metadata_key`` inverts the mapping when the run reads its own files back.
 """
 
 from __future__ import annotations
@@ -28,14 +30,21 @@ METADATA_COLLISION_PREFIX = "metadata."
 
 def column_name(key: str) -> str:
     """The column of a metadata key: the key itself, or prefixed when it would collide (see module docstring)."""
-    if key in RESERVED_COLUMNS or key.startswith(METADATA_COLLISION_PREFIX):
-        return METADATA_COLLISION_PREFIX + key
-    return key
+    return METADATA_COLLISION_PREFIX + key if _reserved_or_prefixed_reserved(key) else key
 
 
 def metadata_key(column: str) -> str:
     """The metadata key a column of our output holds (the inverse of ``column_name``)."""
-    return column.removeprefix(METADATA_COLLISION_PREFIX)
+    if column.startswith(METADATA_COLLISION_PREFIX) and _reserved_or_prefixed_reserved(column):
+        return column[len(METADATA_COLLISION_PREFIX) :]
+    return column
+
+
+def _reserved_or_prefixed_reserved(name: str) -> bool:
+    """``id``, ``text``, or either behind any number of ``metadata.`` prefixes."""
+    while name.startswith(METADATA_COLLISION_PREFIX):
+        name = name[len(METADATA_COLLISION_PREFIX) :]
+    return name in RESERVED_COLUMNS
 
 
 def documents_to_table(documents: Sequence[Document]) -> tuple[pa.Table, list[str]]:
