@@ -108,8 +108,12 @@ class ClusterDedupStage(GlobalStage):
         """Per-shard accumulator filled by ``_collect_batch``."""
 
     @abstractmethod
-    def _collect_batch(self, texts: list[str], first_position: int, state: dict[str, Any]) -> None:
-        """Compute the keys (and anything else) of a batch of documents."""
+    def _collect_batch(self, texts: list[str], hints: list[Any], first_position: int, state: dict[str, Any]) -> None:
+        """Compute the keys (and anything else) of a batch of documents (``hints``: ``_key_hint`` of each)."""
+
+    def _key_hint(self, document: Document) -> Any:
+        """What besides its text decides a document's keys (read from it as it passes); None by default."""
+        return None
 
     @abstractmethod
     def _finish_collect(self, folder: DataFolder, stem: str, state: dict[str, Any], count: int) -> None:
@@ -135,20 +139,22 @@ class ClusterDedupStage(GlobalStage):
         ids: list[str] = []
         quality: list[float] = []
         texts: list[str] = []
+        hints: list[Any] = []
         state = self._new_state()
         for document in data:
             ids.append(str(document.id))
             quality.append(self._quality(document))
             texts.append(document.text)
+            hints.append(self._key_hint(document))
             self.stat_update("collected")
             yield document
             if len(texts) >= self.batch_size:
                 with self.track_time(unit="batch"):
-                    self._collect_batch(texts, len(ids) - len(texts), state)
-                texts = []
+                    self._collect_batch(texts, hints, len(ids) - len(texts), state)
+                texts, hints = [], []
         if texts:
             with self.track_time(unit="batch"):
-                self._collect_batch(texts, len(ids) - len(texts), state)
+                self._collect_batch(texts, hints, len(ids) - len(texts), state)
         self._finish_collect(context.workdir, context.stem, state, len(ids))
         # the docs table is written last: its presence means the shard's whole state is there
         storage.save_table(
