@@ -83,6 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("LOGURU_LEVEL", "INFO" if args.verbose else "WARNING")
     from curation.executors.local import WorkerStartupError
     from curation.executors.runner import RunConfigurationError, run_recipe
+    from curation.global_stage import GlobalStageError
     from curation.io.shards import ShardDiscoveryError
     from curation.recipe import RecipeError, load_recipe
     from curation.report.summary import render_summary
@@ -104,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             strict=args.strict,
             progress="none" if args.quiet else args.progress,
         )
-    except (RecipeError, RunConfigurationError, ShardDiscoveryError, WorkerStartupError) as error:
+    except (RecipeError, RunConfigurationError, ShardDiscoveryError, WorkerStartupError, GlobalStageError) as error:
         print(f"curate: {error}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as error:

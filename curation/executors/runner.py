@@ -28,7 +28,7 @@ from curation.executors.plan import (
     task_marker,
 )
 from curation.executors.shard_pipeline import RunSettings
-from curation.global_stage import GlobalStage
+from curation.global_stage import GlobalStage, GlobalTask
 from curation.io.layout import SUMMARY_FILE, OutputLayout
 from curation.io.shards import Shard, discover_shards
 from curation.recipe.loader import check_recipe
@@ -131,7 +131,7 @@ def run_recipe(
     phases = _Phases(recipe, settings, output_folder, shards, todo)
     outcomes: list[JobOutcome] = []
     try:
-        if todo:
+        if todo or phases.finalize_pending():
             runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
             try:
                 outcomes = phases.run(runner, reporter)
@@ -202,6 +202,8 @@ class _Phases:
         self.global_report: dict[str, dict[str, Any]] = {}
 
     def run(self, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        if not self.todo:
+            return self._finalize(runner, reporter)
         outcomes: list[JobOutcome] = []
         for segment in self.segments:
             shard_outcomes = self._shard_pass(segment, runner, reporter)
@@ -216,6 +218,42 @@ class _Phases:
             if any(not o.ok for o in task_outcomes):
                 self.stopped_before_output = "a global task failed; run again to resume from it"
                 break
+        if not self.stopped_before_output and all(o.ok for o in outcomes):
+            outcomes += self._finalize(runner, reporter)
+        return outcomes
+
+    def _pending_finalize_waves(self) -> list[tuple[int, list[list[GlobalTask]]]]:
+        """(position, waves) of each global stage whose finalize waves have a task without a marker."""
+        stems = [shard.stem for shard in self.shards]
+        pending = []
+        for position, spec in enumerate(self.recipe.stages):
+            if not _is_global(spec):
+                continue
+            stage = self._instance(position)
+            waves = stage.finalize_waves(global_workdir(self.output, position, stage), stems)
+            slug = stage_slug(position, stage)
+            if any(not self.output.exists(task_marker(slug, task.key)) for wave in waves for task in wave):
+                pending.append((position, waves))
+        return pending
+
+    def finalize_pending(self) -> bool:
+        """Whether a global stage has finalize work left (a crash after the last shard was committed)."""
+        return bool(self._pending_finalize_waves())
+
+    def _finalize(self, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        """Every output shard is committed: run each global stage's finalize waves (publishing to an index)."""
+        outcomes: list[JobOutcome] = []
+        for position, waves in self._pending_finalize_waves():
+            slug = stage_slug(position, self._instance(position))
+            name = self.recipe.stages[position].display_name
+            started = time.perf_counter()
+            for number, wave in enumerate(waves, start=1):
+                pending = [task for task in wave if not self.output.exists(task_marker(slug, task.key))]
+                reporter.phase(f"{name} finalize {number}/{len(waves)}", len(wave), len(wave) - len(pending))
+                outcomes += runner.run([GlobalJob(position, task) for task in pending])
+                if any(not o.ok for o in outcomes):
+                    return outcomes
+            self.global_report.setdefault(name, {})["finalize_seconds"] = round(time.perf_counter() - started, 3)
         return outcomes
 
     def _shard_pass(self, segment: Segment, runner, reporter: ProgressReporter) -> list[JobOutcome]:
