@@ -93,7 +93,7 @@ def test_sampler_is_deterministic_per_seed_and_respects_the_limit():
 def test_sampler_refuses_a_target_above_capacity():
     tokens = np.array([10, 20, 30], dtype=np.uint32)
     used = np.array([0, 1, 2], dtype=np.uint16)
-    assert capacity(tokens, np.maximum(2 - used.astype(np.int64), 0)) == 2 * 10 + 20
+    assert capacity(tokens, used, 2) == 2 * 10 + 20
     with pytest.raises(ValueError, match="capacity"):
         choose(tokens, used, 2, 41, np.random.default_rng(0))
     exact = choose(tokens, used, 2, 40, np.random.default_rng(0))

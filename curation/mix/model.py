@@ -236,7 +236,9 @@ class ColumnSpec(_Strict):
 class MixOutputSpec(_Strict):
     format: Literal["parquet", "jsonl"] = "parquet"
     compression: str | None = None
-    row_group_rows: int = Field(4096, ge=1, description="Parquet rows per row group")
+    row_group_rows: int = Field(
+        16384, ge=1, description="Parquet rows per row group at most (a group also ends at 64 MB of text)"
+    )
 
     @model_validator(mode="after")
     def _codec(self) -> MixOutputSpec:

@@ -22,7 +22,7 @@ import numpy as np
 
 from curation.mix.apportion import CapsTooLowError, as_fraction, largest_remainder, natural_shares
 from curation.mix.model import ANY, MAX_REPETITIONS, NATURAL, Mixture, StageSpec
-from curation.mix.sampling import capacity, choose
+from curation.mix.sampling import capacity, choose, tokens_by_use
 from curation.mix.scan import BELOW_QUALITY, CONTAMINATED, ShardScan
 
 
@@ -191,7 +191,7 @@ class Planner:
                     spec.max_repetitions,
                     spec.max_share,
                     int(stop - start),
-                    int(self.pool.tokens[start:stop].astype(np.int64).sum()),
+                    int(self.pool.tokens[start:stop].sum(dtype=np.int64)),
                 )
             )
         stages = [self._stage(index, stage) for index, stage in enumerate(self.mixture.stages)]
@@ -224,11 +224,12 @@ class Planner:
 
     def _stage(self, index: int, stage: StageSpec) -> StagePlan:
         units = self._units(stage)
-        members = [self._members(index, code, cell) for code, cell, _ in units]
         mode = "explicit"
         if stage.shares == NATURAL:
             mode = NATURAL
-            weights = [int(self.pool.tokens[m].astype(np.int64).sum()) for m in members]
+            weights = [
+                int(self.pool.tokens[self._members(index, code, cell)].sum(dtype=np.int64)) for code, cell, _ in units
+            ]
             caps = [as_fraction(self.mixture.sources[self.names[code]].max_share) for code, _, _ in units]
             try:
                 shares = natural_shares(weights, caps)
@@ -252,19 +253,19 @@ class Planner:
         plan = StagePlan(index, stage.name, budget, mode, [], caps, self._excluded(index, units))
         realised_by_source: dict[str, int] = {}
         positions, repetitions, unit_of = [], [], []
-        for number, ((code, cell, share), target, pool_members) in enumerate(zip(units, targets, members, strict=True)):
+        for number, ((code, cell, share), target) in enumerate(zip(units, targets, strict=True)):
+            pool_members = self._members(index, code, cell)
             name = self.names[code]
             unit = UnitPlan(name, cell, share, target)
             unit.pool_documents = len(pool_members)
-            unit.pool_tokens = int(self.pool.tokens[pool_members].astype(np.int64).sum())
+            unit.pool_tokens = int(self.pool.tokens[pool_members].sum(dtype=np.int64))
             plan.units.append(unit)
             if target == 0:
                 continue
             spec = self.mixture.sources[name]
             tokens = self.pool.tokens[pool_members]
             used = self.used[pool_members]
-            allowance = np.maximum(spec.max_repetitions - used.astype(np.int64), 0)
-            available = capacity(tokens, allowance)
+            available = capacity(tokens, used, spec.max_repetitions)
             if available < target:
                 self.shortfalls.append(
                     self._shortfall(index, stage, unit, spec.max_repetitions, used, tokens, available)
@@ -274,11 +275,12 @@ class Planner:
             limit = max(target, caps[name] - realised_by_source.get(name, 0) - later)
             rng = unit_seed(self.mixture.seed, "sample", stage.name, name, cell or "")
             chosen = choose(tokens, used, spec.max_repetitions, target, rng, limit=limit)
+            for taken in chosen.passes:  # a document appears at most once per pass
+                self.used[pool_members[taken]] += 1
             picked = pool_members[chosen.positions]
-            np.add.at(self.used, picked, 1)
             unit.realised_tokens = chosen.tokens
             unit.documents = len(picked)
-            unit.unique_documents = len(np.unique(picked))
+            unit.unique_documents = chosen.unique
             unit.most_uses = int(self.used[pool_members].max()) if len(pool_members) else 0
             realised_by_source[name] = realised_by_source.get(name, 0) + chosen.tokens
             positions.append(picked)
@@ -328,7 +330,8 @@ class Planner:
                 + (f" (excluded by the stage's requirements: {reasons})" if reasons else "")
                 + "; no cap allows it: widen the selection, relax the requirements, or lower the share"
             )
-        prior = int(used.astype(np.int64) @ tokens.astype(np.int64))
+        by_use = tokens_by_use(tokens, used, int(used.max()) if len(used) else 0)
+        prior = round(float(np.dot(by_use, np.arange(len(by_use)))))
         detail = f"{unit.pool_documents:,} eligible documents, {unit.pool_tokens:,} tokens, max_repetitions {cap}"
         if prior:
             detail += f", {prior:,} token-uses already taken by earlier stages"

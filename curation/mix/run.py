@@ -223,6 +223,8 @@ def write_jobs(
         unit_source = np.asarray([names.index(unit.source) for unit in stage.units], dtype=np.int16)
         shuffled = unit_seed(mixture.seed, "order", stage.name).permutation(len(stage.positions))
         shard_of = pool.shard[stage.positions[shuffled]]
+        if len(shards) < 2**16:
+            shard_of = shard_of.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
         order = shuffled[np.argsort(shard_of, kind="stable")]
         positions = stage.positions[order]
         shard_of = pool.shard[positions]
@@ -366,7 +368,7 @@ def _files(jobs: list[WriteJob], settings: WriteSettings) -> dict[str, list[dict
                 "path": job.stem + suffix,
                 "source_file": job.shard.label,
                 "documents": job.documents,
-                "tokens": int(job.tokens.astype(np.int64).sum()),
+                "tokens": int(job.tokens.sum(dtype=np.int64)),
             }
         )
     return files

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datatrove.data import Document
 from datatrove.io import DataFolder, get_datafolder
@@ -29,6 +30,28 @@ MIX_STAGE = "mix_stage"
 MIX_SOURCE = "mix_source"
 REPETITION = "repetition"
 MIX_COLUMNS = (MIX_STAGE, MIX_SOURCE, REPETITION)
+
+
+ROW_GROUP_BYTES = 64 * 2**20
+"""Text bytes per row group at most (as the pipeline's Parquet writer), so long documents make short groups."""
+
+
+def row_groups(table: pa.Table, text_field: str, max_rows: int) -> list[tuple[int, int]]:
+    """Row ranges of the row groups: at most ``max_rows`` rows and about ``ROW_GROUP_BYTES`` of text each."""
+    if table.num_rows == 0:
+        return [(0, 0)]
+    if text_field in table.column_names:
+        sizes = np.asarray(pc.fill_null(pc.binary_length(table.column(text_field)), 0), dtype=np.int64)
+    else:
+        sizes = np.zeros(table.num_rows, dtype=np.int64)
+    bounds, start, used = [], 0, 0
+    for row, size in enumerate(sizes.tolist()):
+        if row > start and (row - start >= max_rows or used + size > ROW_GROUP_BYTES):
+            bounds.append((start, row))
+            start, used = row, 0
+        used += size
+    bounds.append((start, table.num_rows))
+    return bounds
 
 
 @dataclass(frozen=True)
@@ -86,7 +109,7 @@ class WriteJob:
                 "source_file": self.shard.label,
                 "source_fingerprint": self.shard_fingerprint,
                 "documents": len(self.rows),
-                "tokens": int(self.tokens.astype(np.int64).sum()),
+                "tokens": int(self.tokens.sum(dtype=np.int64)),
                 "plan": self.settings.plan,
             }
             layout.commit(self.stem, staging, [filename], marker)
@@ -104,7 +127,10 @@ class WriteJob:
             staging.makedirs(filename.rpartition("/")[0], exist_ok=True)
             codec = None if self.settings.codec == "none" else self.settings.codec
             with staging.open(filename, "wb") as handle:
-                pq.write_table(table, handle, row_group_size=self.settings.row_group_rows, compression=codec)
+                writer = pq.ParquetWriter(handle, table.schema, compression=codec)
+                for start, stop in row_groups(table, self.shard.text_field, self.settings.row_group_rows):
+                    writer.write_table(table.slice(start, stop - start), row_group_size=stop - start)
+                writer.close()
             return filename
         documents = self._documents(unique, inverse)
         writer = WRITERS_BY_FORMAT[self.settings.format](
