@@ -306,3 +306,18 @@ def test_dask_local_cluster_writes_the_same_bytes_as_the_local_executor(tmp_path
     build(text, tmp_path / "dask", workers=2, executor="dask")
     assert "dask dashboard: http" in capfd.readouterr().err
     assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "local")
+
+
+def test_an_output_inside_an_input_is_never_read_back_as_input(tmp_path):
+    corpus = write_curated(tmp_path / "curated", shards=2, docs=100, seed=5)
+    text = f"""
+name: inside
+seed: 1
+inputs: {{curated: {corpus}}}
+sources: {{everything: {{}}}}
+stages: [{{name: only, tokens: 5000, shares: {{everything: 1}}}}]
+"""
+    first = build(text, corpus / "mixture")
+    again = build(text, corpus / "mixture")
+    assert again.manifest["inputs"]["curated"]["documents"] == 200
+    assert again.jobs_skipped == first.jobs_total

@@ -53,12 +53,16 @@ class InputShard:
         return get_datafolder((self.folder, self.storage_options))
 
 
-def discover_input_shards(mixture: Mixture) -> list[InputShard]:
-    """Every shard of every input, inputs in file order, shards sorted within each input."""
+def discover_input_shards(mixture: Mixture, output_path: str | None = None) -> list[InputShard]:
+    """Every shard of every input, inputs in file order, shards sorted within each input.
+
+    An output folder inside an input folder is never read back as input.
+    """
     shards: list[InputShard] = []
     for name, spec in mixture.inputs.items():
         folder = get_datafolder((spec.path, spec.storage_options))
-        for shard in discover_shards(folder, glob=spec.glob, fmt=spec.format):
+        exclude = [_relative_inside(get_datafolder(output_path).path, folder.path)] if output_path else []
+        for shard in discover_shards(folder, glob=spec.glob, fmt=spec.format, exclude=exclude):
             if shard.format == "warc":
                 raise InputReadError(f"inputs.{name}: {shard.path} is a WARC file; a mixture reads curated outputs")
             shards.append(
@@ -75,6 +79,12 @@ def discover_input_shards(mixture: Mixture) -> list[InputShard]:
                 )
             )
     return shards
+
+
+def _relative_inside(child: str, parent: str) -> str:
+    """``child`` relative to ``parent`` when it lies inside it, else ''."""
+    parent = parent.rstrip("/") + "/"
+    return child[len(parent) :] if child.startswith(parent) else ""
 
 
 def fingerprint(shard: InputShard) -> str:

@@ -101,7 +101,7 @@ def run_mixture(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        shards = discover_input_shards(mixture)
+        shards = discover_input_shards(mixture, output_path)
     except (ShardDiscoveryError, InputReadError) as error:
         raise MixInputError([str(error)]) from error
     reporter = progress_for(progress) if isinstance(progress, str) else progress
