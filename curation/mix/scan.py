@@ -2,7 +2,7 @@
 
 For every document a source selects, the scan keeps its row (4 bytes), source (2), token count (4) and,
 only where the mixture uses them, its cell (domain and quality tier: 3) and the stages it is eligible for
-(4): about 10 to 17 bytes per candidate, so the plan of a 10M-document corpus fits in a few hundred MB.
+(4): 10 to 17 bytes per candidate (the plan adds a 4-byte shard index), so 10M documents plan in ~200 MB.
 Text is read only where it must be: to count tokens with a tokenizer (once; see ``token_cache``) and to
 check documents against a stage's evaluation texts with the ``decontaminate`` stage's 13-gram matcher.
 
