@@ -31,7 +31,7 @@ demo: install
 	$(PY) -m curation.classify.demo $(DEMO_DIR)/models
 	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
 	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
-	$(PY) -m curation mix pipelines/mixture.yaml --output $(DEMO_DIR)/mixture
+	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
 
 lint: install
 	$(VENV)/bin/ruff check curation tests benchmarks

@@ -149,8 +149,14 @@ def test_included_tiers_must_touch_and_yaml_errors_have_a_position(tmp_path):
         load_mixture(bad)
 
 
-def test_the_example_mixture_in_pipelines_is_valid(monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)  # its paths are relative to the repository, like the recipes'
-    mixture = load_mixture("pipelines/mixture.yaml")
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "pipelines" / "mixtures").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_mixture_is_valid(path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)  # their paths are relative to the repository, like the recipes'
+    load_mixture(path.relative_to(REPO_ROOT))
+
+
+def test_the_demo_mixture_has_an_annealing_stage(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    mixture = load_mixture("pipelines/mixtures/demo.yaml")
     assert [stage.name for stage in mixture.stages] == ["stable", "anneal"]
     assert mixture.stages[1].require.decontaminate is not None

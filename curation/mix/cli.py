@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 def add_parser(subcommands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``mix`` on the ``curate`` command's subparsers."""
     parser = subcommands.add_parser("mix", help="build a training mixture by tokens from curated outputs")
-    parser.add_argument("mixture", help="mixture YAML file (see pipelines/mixture.yaml and docs/mix.md)")
+    parser.add_argument("mixture", help="mixture YAML file (see pipelines/mixtures/demo.yaml and docs/mix.md)")
     parser.add_argument("--output", "-o", help="output directory or fsspec URL (required unless --dry-run)")
     parser.add_argument("--executor", choices=["local", "dask"], default="local")
     parser.add_argument("--workers", "-w", type=int, help="worker processes (default: the number of cores)")
