@@ -44,6 +44,7 @@ def test_a_valid_mixture_loads_with_budgets_and_selections_normalised():
     mixture = parse_mixture(VALID, "mix.yaml")
     assert [stage.tokens for stage in mixture.stages] == [2_500_000, 100_000]
     assert mixture.sources["books"].include.columns == {"domain": ("fiction",), "synthetic": (False,)}
+    assert mixture.sources["books"].include.as_written() == {"domain": ["fiction"], "synthetic": [False]}
     assert mixture.inputs["curated"].path == "out/"
     assert mixture.fingerprint() == parse_mixture(VALID).fingerprint()
 

@@ -50,8 +50,8 @@ def build_manifest(
         spec = mixture.sources[usage.name]
         sources[usage.name] = {
             "inputs": list(mixture.source_inputs(usage.name)),
-            "include": spec.include.model_dump(mode="json", exclude_defaults=True),
-            "exclude": spec.exclude.model_dump(mode="json", exclude_defaults=True),
+            "include": spec.include.as_written(),
+            "exclude": spec.exclude.as_written(),
             "max_repetitions": usage.max_repetitions,
             "max_share": usage.max_share,
             "candidates": usage.candidates,

@@ -147,6 +147,15 @@ class Selection(_Strict):
     def empty(self) -> bool:
         return self.quality is None and not self.quality_tier and not self.columns
 
+    def as_written(self) -> dict[str, Any]:
+        """The selection in the mixture file's own form (``{domain: [...], quality: {min: ...}}``)."""
+        written: dict[str, Any] = {column: list(values) for column, values in self.columns.items()}
+        if self.quality is not None:
+            written[QUALITY_KEY] = self.quality.model_dump(mode="json", exclude_none=True)
+        if self.quality_tier:
+            written[QUALITY_TIER_KEY] = list(self.quality_tier)
+        return written
+
 
 class SourceSpec(_Strict):
     """A named selection of documents from one or more inputs, with its caps."""
