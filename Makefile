@@ -31,6 +31,7 @@ demo: install
 	$(PY) -m curation.classify.demo $(DEMO_DIR)/models
 	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
 	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
+	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
 
 lint: install
 	$(VENV)/bin/ruff check curation tests benchmarks
@@ -48,6 +49,7 @@ bench: install
 	$(PY) benchmarks/dedup_scripts.py 2>/dev/null
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null
 	$(PY) benchmarks/classify_speed.py 2>/dev/null
+	$(PY) benchmarks/mix_scale.py --documents 1000000 2>/dev/null
 
 bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null

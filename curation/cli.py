@@ -58,6 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.classify.train_cli import add_parser as add_train_parser
 
     add_train_parser(commands)
+    from curation.mix.cli import add_parser as add_mix_parser
+
+    add_mix_parser(commands)
 
     commands.add_parser("stages", help="list the stage names a recipe can use")
     return parser
@@ -72,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stages": _stages,
         "evaluate": _evaluate,
         "train": _train,
+        "mix": _mix,
     }
     handler = handlers[args.command]
     return handler(args)
@@ -130,6 +134,12 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from curation.classify.train_cli import run
+
+    return run(args)
+
+
+def _mix(args: argparse.Namespace) -> int:
+    from curation.mix.cli import run
 
     return run(args)
 
