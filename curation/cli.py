@@ -2,8 +2,9 @@
 
 Every mistake a user can make on the command line ends in one line on stderr saying what is wrong and what
 to do, with an exit code: 2 for a usage or configuration error (nothing was run), 1 for failed shards or an
-unexpected error, 3 for quarantined records under ``--strict`` (or when every record was quarantined), 4 for
-a lost Dask scheduler, 130 for Ctrl-C. Tracebacks are printed only with ``--verbose``.
+unexpected error, 3 for quarantined records under ``--strict``, 4 for a lost Dask scheduler, 130 for Ctrl-C.
+Tracebacks are printed only with ``--verbose``. What a finished run should make a user act on (most records
+quarantined for one reason, say) is a warning line at the end.
 """
 
 from __future__ import annotations
@@ -228,8 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     for warning in summary.get("warnings", []):
         print(f"curate: warning: {warning}", file=sys.stderr)
     if report.exit_code == EXIT_QUARANTINED:
-        why = "--strict: records were quarantined" if args.strict else "every record was quarantined"
-        print(f"curate: exit code 3: {why} (see _quarantine/ in the output)", file=sys.stderr)
+        print("curate: --strict: records were quarantined (see _quarantine/ in the output)", file=sys.stderr)
     return report.exit_code
 
 

@@ -83,9 +83,13 @@ def test_a_changed_recipe_stops_before_touching_the_output(corpus):
 def test_when_every_record_is_quarantined_the_run_says_why_and_how_to_fix_it(corpus):
     write_jsonl(corpus / "bodies" / "x.jsonl", [{"id": f"x{i}", "body": "some words"} for i in range(4)])
     result = curate("run", "pass.yaml", "-i", "bodies", "-o", "out", "-w", "1", "--progress", "none", cwd=corpus)
-    fails_in_one_line(
-        result, 3, "all 4 records were quarantined as missing_text", "fields present: [body, id]", "--text-field"
+    fails_in_one_line(  # the run itself succeeded (exit 0; 3 with --strict): the warning says what went wrong
+        result, 0, "all 4 records were quarantined as missing_text", "fields present: [body, id]", "--text-field"
     )
+    summary = json.loads((corpus / "out" / "summary.json").read_text())
+    assert "all 4 records were quarantined" in summary["warnings"][0]
+    strict = curate("run", "pass.yaml", "-i", "bodies", "-o", "strict", "-q", "--strict", cwd=corpus)
+    fails_in_one_line(strict, 3, "--strict: records were quarantined", "all 4 records were quarantined")
     fixed = curate(
         "run", "pass.yaml", "-i", "bodies", "-o", "fixed", "-q", "-w", "1", "--text-field", "body", "--id-field",
         "id", cwd=corpus,

@@ -231,9 +231,7 @@ def run_recipe(
     exit_code = EXIT_OK
     if failures:
         exit_code = EXIT_FAILED_SHARDS
-    elif summary["totals"]["quarantined"] and (
-        strict or summary["totals"]["quarantined"] == summary["totals"]["records_in"]
-    ):
+    elif strict and summary["totals"]["quarantined"]:
         exit_code = EXIT_QUARANTINE_STRICT
     return RunReport(summary, outcomes, exit_code)
 

@@ -5,8 +5,9 @@ datatrove's rules split words with a blank spaCy pipeline per language. Loading 
 on small runs is most of the rule stages' time and makes two workers slower than one. The rules only count
 words, their lengths, their characters and their n-grams, so ``RegexWordSplitter`` splits text the way a
 blank spaCy tokenizer does on ordinary prose (punctuation, brackets and quotes on their own, contractions and
-elisions split, numbers, URLs, e-mail addresses and dotted abbreviations kept whole) with one compiled
-regular expression: no load time, and several times faster per document. ``benchmarks/rule_words.py``
+elisions split, numbers, URLs, e-mail addresses and dotted abbreviations kept whole) with a few compiled
+regular expressions and a cache of the chunks it has split: no load time, and several times faster per
+document. ``benchmarks/rule_words.py``
 measures the rules' decisions with both on real web documents; differences are listed in BENCHMARKS.md.
 
 ``word_splitter_for`` gives each language its splitter, cached per process and shared by every rule stage:
