@@ -190,6 +190,8 @@ def run_recipe(
             finally:
                 _close_quietly(runner)
     except KeyboardInterrupt:
+        with contextlib.suppress(Exception):
+            layout.remove_empty_staging()  # what killed workers left is discarded by the next run
         done = len(selected & layout.completed_stems())
         raise RunInterrupted(done, len(shards)) from None
     finally:
