@@ -14,6 +14,10 @@ for the same reason) and lists every document decided differently with both deci
 Part 2, cost: in a fresh process each, the seconds from start to the first rule decision (imports and
 tokenizer loading included, the cost every worker pays), and the time of all rule decisions on the
 documents once loaded. Both splitters run in the same invocation, one after the other.
+
+Part 3, words: how many documents get exactly spaCy's word list, and the share of words that differ
+(``difflib`` alignment), on the web documents (English rules, as the stages' default language) and on the
+news sentences of ``../shared/data/langid/sentences`` in nine languages with their own spaCy rules.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEB = REPO_ROOT.parent / "shared" / "data" / "web"
+SENTENCES = REPO_ROOT.parent / "shared" / "data" / "langid" / "sentences"
+SENTENCE_LANGUAGES = ("de", "fr", "es", "it", "pt", "nl", "ru", "pl", "sv")
 sys.path.insert(0, str(REPO_ROOT))
 
 STAGES = ("gopher_repetition", "gopher_quality", "fineweb_quality", "c4_quality")
@@ -79,6 +85,27 @@ def first_decision_seconds(splitter: str) -> float:
     return float(output.strip().splitlines()[-1])
 
 
+def word_agreement(language: str, texts: list[str]) -> tuple[int, int, int]:
+    """(texts with spaCy's exact word list, words that differ, spaCy's words) for one language's rules."""
+    import difflib
+
+    from datatrove.utils.word_tokenizers import SpaCyTokenizer
+
+    from curation.filters.words import RegexWordSplitter
+
+    spacy, regex = SpaCyTokenizer(language), RegexWordSplitter(language)
+    same = differing = total = 0
+    for text in texts:
+        expected, found = spacy.word_tokenize(text), regex.word_tokenize(text)
+        total += len(expected)
+        if expected == found:
+            same += 1
+            continue
+        matcher = difflib.SequenceMatcher(a=expected, b=found, autojunk=False)
+        differing += sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal")
+    return same, differing, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--startups", type=int, default=3, help="fresh processes per splitter (best is reported)")
@@ -119,6 +146,14 @@ def main() -> None:
             f"all {len(STAGES)} stages on {len(documents)} docs: {timings[splitter]:6.2f} s "
             f"({per_doc:.2f} ms/doc/stage)"
         )
+
+    print("\nPart 3: words, regex against spaCy")
+    same, differing, total = word_agreement("en", [d.text for d in documents])
+    print(f"  web documents (en rules): {same}/{len(documents)} identical, {differing}/{total} words differ")
+    for language in SENTENCE_LANGUAGES:
+        lines = (SENTENCES / f"{language}.txt").read_text(encoding="utf-8").splitlines()
+        same, differing, total = word_agreement(language, lines)
+        print(f"  {language} sentences: {same}/{len(lines)} identical, {differing}/{total} words differ")
 
 
 if __name__ == "__main__":
