@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(error).strip() or type(error).__name__
         if code == EXIT_FAILED:
             message = f"unexpected error: {type(error).__name__}: {message}"
-        if not args.verbose:
-            message += "" if code == EXIT_USAGE and not getattr(error, "details", None) else " (--verbose: traceback)"
+        if not args.verbose and (code != EXIT_USAGE or getattr(error, "details", None)):
+            message += " (rerun with --verbose for the traceback)"
         print(f"curate: {message}", file=sys.stderr)
         return code
 
