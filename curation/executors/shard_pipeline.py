@@ -56,6 +56,8 @@ class RunSettings:
     fingerprint: str
     input_storage_options: dict[str, Any] = field(default_factory=dict)
     output_storage_options: dict[str, Any] = field(default_factory=dict)
+    recipe_identity: dict[str, Any] = field(default_factory=dict)
+    """``Recipe.identity()``: markers keep it, so a later run with another recipe can say what changed."""
 
 
 class ShardPipeline:
@@ -126,7 +128,7 @@ class ShardPipeline:
         except BaseException:
             layout.discard_staging(staging)
             raise
-        body = _marker_body(marker, self.settings.fingerprint)
+        body = _marker_body(marker, self.settings.fingerprint, self.settings.recipe_identity)
         layout.commit(shard.stem, staging, marker["files_to_commit"], body)
         return body
 
@@ -257,10 +259,11 @@ class ShardPipeline:
         return merged
 
 
-def _marker_body(marker: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+def _marker_body(marker: dict[str, Any], fingerprint: str, identity: dict[str, Any]) -> dict[str, Any]:
     return {
         "result": marker["result"].to_dict(),
         "recipe_fingerprint": fingerprint,
+        "recipe_identity": identity,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -345,7 +348,7 @@ class _ProgressTick:
         if self.callback is None:
             return
         self.pending += 1
-        if self.pending >= 256:
+        if not self.pending % 32:  # the clock is read every 32 documents, so slow stages still report
             now = time.monotonic()
             if now - self.last >= self.INTERVAL_SECONDS:
                 self.flush()

@@ -2,7 +2,8 @@
 
 Any Hugging Face encoder works: with a sequence-classification head (RoBERTa, BERT, DeBERTa, ModernBERT,
 ...) for probabilities, labels and scores, or bare for embeddings. A path that is a folder loads from disk
-only; anything else is a hub id, downloaded only where the user's environment allows it.
+only; a hub id is used only when given as such (``hf://org/name`` or a clear ``org/name``), and a path that
+does not exist is an error naming it (see ``curation.inference.locations``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from curation.inference.devices import Placement
+from curation.inference.locations import ModelLocation, ModelLocationError, resolve_model_location
 from curation.inference.options import EngineOptions, ModelSpec, OptionsError
 
 logger = logging.getLogger(__name__)
@@ -62,25 +64,15 @@ class LoadedModel:
         return (self.spec.path, self.spec.revision, self.task)
 
 
-def _is_local(path: str) -> bool:
-    return Path(path).expanduser().is_dir()
-
-
-def _looks_like_a_path(path: str) -> bool:
-    """A hub id is ``name`` or ``org/name``; anything absolute, relative-dotted or with ``~`` is a folder."""
-    return path.startswith(("/", "./", "../", "~", "\\")) or path in (".", "..") or path.count("/") > 1
-
-
-def _source(path: str) -> str:
-    if _is_local(path):
-        return str(Path(path).expanduser())
-    if _looks_like_a_path(path):
-        raise ModelLoadError(f"no model folder at {path!r}; give a local Hugging Face model folder or a hub id")
-    return path
+def _location(spec: ModelSpec) -> ModelLocation:
+    try:
+        return resolve_model_location(spec.path)
+    except ModelLocationError as error:
+        raise ModelLoadError(str(error)) from None
 
 
 def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"trust_remote_code": options.trust_remote_code, "local_files_only": _is_local(spec.path)}
+    kwargs = _location(spec).pretrained_kwargs(options.trust_remote_code)
     if spec.revision:
         kwargs["revision"] = spec.revision
     return kwargs
@@ -88,7 +80,7 @@ def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
 
 def load_tokenizer(spec: ModelSpec, options: EngineOptions):
     """The model's fast tokenizer (a Rust ``tokenizers`` backend is required: it is what runs ahead in threads)."""
-    source = _source(spec.path)
+    source = _location(spec).source
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **_hub_kwargs(spec, options))
     except Exception as error:
@@ -185,7 +177,7 @@ def _sentence_transformers_max_length(spec: ModelSpec) -> int | None:
 
 
 def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
-    source = _source(spec.path)
+    source = _location(spec).source
     kwargs = _hub_kwargs(spec, options)
     kwargs.update(
         config=config,
@@ -226,7 +218,7 @@ def _remote_code_refused(spec: ModelSpec) -> ModelLoadError:
 
 def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) -> LoadedModel:
     """Load one model onto ``placement.device`` in eval mode, refusing anything unsafe or half-initialised."""
-    source = _source(spec.path)
+    source = _location(spec).source
     try:
         config = AutoConfig.from_pretrained(source, **_hub_kwargs(spec, options))
     except Exception as error:

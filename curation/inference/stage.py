@@ -97,6 +97,21 @@ class ModelOutputs(PipelineStep):
         self._engine = None
         self.load()  # now, once per worker process, so a bad model fails the run at start-up
 
+    @classmethod
+    def model_locations(cls, params: dict[str, Any]) -> dict[str, str]:
+        """The model paths these recipe parameters name (parameter -> path), checked when a recipe is
+        validated so a missing folder is reported before anything runs."""
+        model = params.get("model")
+        if isinstance(model, str):
+            return {"model": model}
+        if isinstance(model, list):
+            return {
+                f"model[{index}].path": str(entry["path"])
+                for index, entry in enumerate(model)
+                if isinstance(entry, dict) and entry.get("path")
+            }
+        return {}
+
     def load(self):
         """The engine, loading its models on first use (after unpickling in a worker, say)."""
         if self._engine is None:
