@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 from curation.report.stats import RunTotals, ShardResult
 
+GROUPS_SHOWN = 5
+
 
 def build_summary(
     *,
@@ -62,6 +64,7 @@ def build_summary(
         },
         "outputs": dict(sorted(totals.outputs.items())),
         "routes": totals.routes(),
+        "groups": totals.grouped(),
     }
 
 
@@ -115,6 +118,12 @@ def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> Non
                 f"{route} {entry['documents']:,} docs" + (f" / {entry['tokens']:,} tokens" if entry["tokens"] else "")
                 for route, entry in routes.items()
             )
+        )
+    for name, values in summary.get("groups", {}).items():
+        largest = list(values.items())[:GROUPS_SHOWN]
+        console.print(
+            f"{name}: {len(values):,} values; largest: "
+            + ", ".join(f"{value} {entry['documents']:,} docs / {entry['tokens']:,} tokens" for value, entry in largest)
         )
     rate = summary["this_run"]["records_per_second"]
     console.print(
