@@ -21,6 +21,7 @@ from scipy import sparse
 
 DEFAULT_MAX_FEATURES = 50_000
 MAX_DOCUMENT_SHARE = 0.5
+MIN_DF_FROM = 500
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
 """Words of two or more letters (any script): numbers and underscores name no topic."""
 
@@ -51,16 +52,19 @@ def fit_vocabulary(
     texts: Sequence[str],
     stop_words: str | list[str] | None = "english",
     max_features: int = DEFAULT_MAX_FEATURES,
-    min_df: int = 2,
+    min_df: int | None = None,
     max_df: float = MAX_DOCUMENT_SHARE,
 ) -> list[str]:
     """The ``max_features`` most frequent words of ``texts`` seen in at least ``min_df`` and at most a share
     ``max_df`` of them, in vocabulary order.
 
-    Words in most documents ("said", "also") name no topic, however the weighting treats them. Falls back to
+    ``min_df`` None is 2 on samples of ``MIN_DF_FROM`` texts or more (a word seen once is noise there) and 1
+    below. Words in most documents ("said", "also") name no topic, however the weighting treats them. Falls back to
     ``min_df = 1`` and no upper bound when the stricter setting leaves no word (a tiny sample), and to an
     empty vocabulary when the texts hold no words at all.
     """
+    if min_df is None:
+        min_df = 2 if len(texts) >= MIN_DF_FROM else 1
     for low, high in dict.fromkeys(((min_df, max_df), (1, 1.0))):
         vectorizer = build_vectorizer(None, stop_words, max_features, low, high)
         try:
