@@ -283,3 +283,31 @@ def test_pooling_is_read_from_a_sentence_transformers_folder(tmp_path, minilm):
     with pytest.raises(ModelLoadError, match="pooling_mode_lasttoken"):
         sentence_transformers_pooling(folder)
     assert sentence_transformers_pooling(tmp_path) is None
+
+
+@pytest.mark.slow
+def test_topics_recipe_runs_offline_on_the_sample_corpus(tmp_path, minilm):
+    """pipelines/topics.yaml as shipped (models pointed at a temporary folder, k scaled to the tiny corpus)."""
+    from curation import load_recipe
+    from curation.classify.demo import build_demo_models
+    from curation.sample import generate_sample
+
+    build_demo_models(tmp_path / "models", sample_docs=600)
+    manifest = generate_sample(tmp_path / "sample", shards=2, docs_per_shard=40, seed=3)
+    recipe = load_recipe(Path(__file__).resolve().parents[1] / "pipelines" / "topics.yaml")
+    for spec in recipe.stages:
+        if spec.stage == "quality_score":
+            spec.params["model"] = str(tmp_path / "models" / "quality")
+        if spec.stage == "topic_embed":
+            spec.params["cache_path"] = str(tmp_path / "embeddings")
+        if spec.stage == "topic_cluster":
+            spec.params.update(k=4, parent_k=2)
+    report = run_recipe(
+        recipe, input_path=str(manifest.shards_dir), output_path=str(tmp_path / "out"), workers=1, progress="none"
+    )
+    assert report.ok, report.summary["shards"]["failures"]
+    assert report.summary["totals"]["reconciled"]
+    rows = read_output_rows(tmp_path / "out")
+    assert rows and all(row["language"] == "en" and "quality_score" in row and "topic_id" in row for row in rows)
+    assert sum(entry["documents"] for entry in report.summary["groups"]["topic_id"].values()) == len(rows)
+    assert json.loads((tmp_path / "out" / "topics.json").read_text())["documents"] == len(rows)
