@@ -106,12 +106,14 @@ def main() -> None:
     parser.add_argument("--sample-size", type=int, default=100_000)
     parser.add_argument("--max-iter", type=int, default=100)
     parser.add_argument("--peer-iter", type=int, default=5)
-    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--workdir", default=None, help="keep the prepared shards here (reused when present)")
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="topics-scale-"))
     stage_params = {"k": args.k, "sample_size": args.sample_size, "max_iter": args.max_iter}
     started = time.perf_counter()
-    stems = prepare(workdir, args.docs, 0)
+    stems = [f"part-{shard:05d}" for shard in range(args.docs // SHARD_DOCS)]
+    if not all((workdir / "docs" / f"{stem}.parquet").is_file() for stem in stems):  # --workdir of an earlier run
+        stems = prepare(workdir, args.docs, 0)
     seconds = time.perf_counter() - started
     print(f"prepared {args.docs:,} documents in {len(stems)} shards in {seconds:.0f}s", flush=True)
     fit_seconds, fit_peak = in_fresh_process(str(workdir), [("fit", {"stems": stems})], stage_params)
