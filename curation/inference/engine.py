@@ -202,7 +202,7 @@ class InferenceEngine:
         arrays: dict[str, dict[str, np.ndarray]] = {}
         for model in self.models:
             config = model.module.config
-            widths = {"label": (), "embedding": (config.hidden_size,)}
+            widths = {"label": (), "loss": (), "embedding": (config.hidden_size,)}
             arrays[model.name] = {
                 kind: np.zeros(
                     (0, *widths.get(kind, (config.num_labels,))), dtype=np.int64 if kind == "label" else np.float32
