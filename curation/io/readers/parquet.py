@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+
+import numpy as np
 
 from curation.io.quarantine import Quarantined, QuarantineReason
 from curation.io.readers.base import Record, ShardReader, quarantine_unreadable
@@ -21,7 +23,9 @@ class ParquetShardReader(ShardReader):
         super().__init__(*args, **kwargs)
         self.batch_rows = batch_rows
 
-    def iter_records(self, filepath: str) -> Iterator[Record]:
+    def iter_records(self, filepath: str, rows: Sequence[int] | None = None) -> Iterator[Record]:
+        """Every row of the file; with ``rows`` (0-based row numbers), only those rows, reading only the row
+        groups that hold them (a seeded sample of a large file costs what it keeps)."""
         import pyarrow.parquet as pq
 
         try:
@@ -39,10 +43,11 @@ class ParquetShardReader(ShardReader):
                     f"{type(error).__name__}: {error}",
                 )
                 return
-            yield from self._iter_rows(parquet_file, filepath)
+            yield from self._iter_rows(parquet_file, filepath, rows)
 
-    def _iter_rows(self, parquet_file, filepath: str) -> Iterator[Record]:
+    def _iter_rows(self, parquet_file, filepath: str, rows: Sequence[int] | None = None) -> Iterator[Record]:
         metadata = parquet_file.metadata
+        wanted = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
         if metadata.num_rows == 0:
             yield Quarantined(filepath, QuarantineReason.EMPTY_FILE, "the Parquet file holds no rows")
             return
@@ -53,12 +58,16 @@ class ParquetShardReader(ShardReader):
                 QuarantineReason.MISSING_TEXT,
                 f"no column {self.text_field!r}; columns: {columns[:20]}",
                 row=0,
-                count=metadata.num_rows,
+                count=metadata.num_rows if wanted is None else len(wanted),
             )
             return
-        row = 0
+        first = 0
         for group in range(parquet_file.num_row_groups):
             group_rows = metadata.row_group(group).num_rows
+            selected = None if wanted is None else wanted[(wanted >= first) & (wanted < first + group_rows)] - first
+            if selected is not None and not len(selected):
+                first += group_rows
+                continue
             try:
                 table = parquet_file.read_row_group(group)
             except Exception as error:
@@ -66,15 +75,19 @@ class ParquetShardReader(ShardReader):
                     filepath,
                     QuarantineReason.UNREADABLE_PARQUET,
                     f"row group {group} ({group_rows} rows): {type(error).__name__}: {error}",
-                    row=row,
-                    count=group_rows,
+                    row=first,
+                    count=group_rows if selected is None else len(selected),
                 )
-                row += group_rows
+                first += group_rows
                 continue
+            if selected is not None:
+                table = table.take(selected)
+            numbers = iter(range(first, first + group_rows) if selected is None else (selected + first).tolist())
             for batch in table.to_batches(max_chunksize=self.batch_rows):
                 for fields in batch.to_pylist():
+                    row = next(numbers)
                     yield self.document_from_fields(fields, filepath, str(row), row=row)
-                    row += 1
+            first += group_rows
 
 
 def _size(handle) -> int:
