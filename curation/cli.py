@@ -59,6 +59,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(commands)
 
+    from curation.checks.cli import add_parser as add_check_parser
+
+    add_check_parser(commands)
+
     commands.add_parser("stages", help="list the stage names a recipe can use")
     return parser
 
@@ -72,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stages": _stages,
         "evaluate": _evaluate,
         "train": _train,
+        "check": _check,
     }
     handler = handlers[args.command]
     return handler(args)
@@ -129,6 +134,12 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from curation.classify.train_cli import run
+
+    return run(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from curation.checks.cli import run
 
     return run(args)
 
