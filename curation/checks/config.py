@@ -94,7 +94,8 @@ class PIISpec(_Strict):
         20_000,
         ge=1,
         description="scan a seeded random subset of about this many checked documents (the phone detector costs "
-        "more than every other metric together); null: scan every checked document",
+        "more than every other metric together) when their number is known up front (a sample, Parquet shards); "
+        "null: scan every checked document",
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from datatrove.io import DataFolder
 
 from curation.checks.baseline import Baseline, BaselineError, read_baseline, write_baseline
-from curation.checks.config import ChecksFile, DataSpec
+from curation.checks.config import ChecksFile
 from curation.checks.evaluate import CheckResult, evaluate, exit_code
 from curation.checks.metrics import Metrics, MetricsBuilder
 from curation.checks.profile import DocumentProfiler, ShardProfile, UnreadableRecords
@@ -173,7 +173,7 @@ def measure(
                 plan = None
                 expected = _parquet_rows(folder, shards)
             else:
-                tasks, plan = _plan_sample(folder, shards, sample, seed, pool, checks.data, builder)
+                tasks, plan = _plan_sample(folder, shards, sample, seed, pool, builder)
                 expected = plan.selected
             cap = checks.metrics.pii.max_documents
             fraction = min(1.0, cap / expected) if cap and expected else 1.0
@@ -194,9 +194,9 @@ def _plan_sample(
     size: int,
     seed: int,
     pool: _Workers,
-    spec: DataSpec,
     builder: MetricsBuilder,
 ) -> tuple[list[ReadTask], SamplePlan]:
+    """Row counts from Parquet footers, documents counted by the readers for other formats, then the choice."""
     counts: list[int | None] = [None] * len(shards)
     to_count = []
     for index, shard in enumerate(shards):
