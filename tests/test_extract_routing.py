@@ -74,28 +74,30 @@ def test_thresholds_are_options_of_the_recipe():
 
 @pytest.fixture(scope="module")
 def wcxb_pages() -> list[tuple[str, str, str]]:
+    """Every other page of wcxb-dev (200 of 400, all seven types), to keep the test short."""
     root = SHARED_DATA / "extraction" / "wcxb-dev"
     if not root.is_dir():
         pytest.skip(f"real data not available at {root} (a fresh clone has no ../shared)")
     pages = []
-    for path in sorted((root / "ground-truth").glob("*.json")):
+    for path in sorted((root / "ground-truth").glob("*.json"))[::2]:
         entry = json.loads(path.read_text())
         html = gzip.decompress((root / "html" / f"{path.stem}.html.gz").read_bytes()).decode("utf-8", "replace")
         pages.append((entry["_internal"]["page_type"]["primary"], html, entry["ground_truth"]["main_content"]))
     return pages
 
 
-# Floors a little under the figures of benchmarks/extraction.py (docs/extraction.md), so a real regression fails.
+# Floors a little under the figures measured on these 200 pages (article 0.932, service 0.892, forum 0.715,
+# documentation 0.891, listing 0.697, collection 0.666, product 0.740; macro 0.790), so a real regression fails.
 TYPE_FLOORS = {
-    "article": 0.0,
-    "service": 0.0,
-    "forum": 0.0,
-    "documentation": 0.0,
-    "listing": 0.0,
-    "collection": 0.0,
-    "product": 0.0,
+    "article": 0.90,
+    "service": 0.86,
+    "forum": 0.68,
+    "documentation": 0.86,
+    "listing": 0.66,
+    "collection": 0.63,
+    "product": 0.70,
 }
-MACRO_FLOOR = 0.0
+MACRO_FLOOR = 0.77
 
 
 def test_routed_f1_on_seven_page_types(wcxb_pages):
@@ -104,6 +106,6 @@ def test_routed_f1_on_seven_page_types(wcxb_pages):
     for page_type, html, truth in wcxb_pages:
         by_type[page_type].append(word_scores(extractor.extract(html), truth))
     per_type = {page_type: macro_average(scores).f1 for page_type, scores in by_type.items()}
-    assert len(wcxb_pages) == 400 and set(per_type) == set(TYPE_FLOORS)
+    assert len(wcxb_pages) == 200 and set(per_type) == set(TYPE_FLOORS)
     assert sum(per_type.values()) / len(per_type) >= MACRO_FLOOR, per_type
     assert all(per_type[t] >= floor for t, floor in TYPE_FLOORS.items()), per_type
