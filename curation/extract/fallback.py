@@ -34,7 +34,7 @@ class WithFallback(HtmlExtractor):
         first: HtmlExtractor,
         second: HtmlExtractor,
         min_page_words: int = 50,
-        almost_nothing_share: float = 0.1,
+        almost_nothing_share: float = 0.05,
     ):
         self.first = first
         self.second = second

@@ -99,8 +99,7 @@ class RoutedExtractor(HtmlExtractor):
         menu_share_above, coverage_below, long_text_words, keep_second_above: the routing thresholds
             (``RoutingRule``; see the module docstring).
         almost_nothing_share: both texts under this share of the page's visible words count as "almost nothing",
-            and trafilatura runs again with its own fallbacks. Lower than the stage's fallback threshold because
-            this retry is the same library: it rarely finds more, and costs twice trafilatura's fast mode.
+            and trafilatura runs again with its own fallbacks (the stage passes its ``almost_nothing_share``).
         output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
     """
 

@@ -63,7 +63,8 @@ class ExtractText(PipelineStep):
             for a page with substantial text, the other one runs and the longer text is kept (``routed`` always
             does this). Off, such pages are dropped as ``extract_empty:<extractor>``.
         min_page_words, almost_nothing_share: when a text counts as "almost nothing": under this share of the
-            page's visible words, on a page of at least ``min_page_words`` (see ``curation.extract.fallback``).
+            page's visible words, on a page of at least ``min_page_words`` (see ``curation.extract.fallback``;
+            ``routed`` uses the share for its last resort).
         timeout: seconds one page may take, all extractors included; a page past it is dropped as
             ``extract_timeout``.
         time_limit_mode: ``auto`` (SIGALRM for Python-level extractors on the main thread, a helper process
@@ -83,7 +84,7 @@ class ExtractText(PipelineStep):
         output_format: OutputFormat = "text",
         fallback: bool = True,
         min_page_words: int = 50,
-        almost_nothing_share: float = 0.1,
+        almost_nothing_share: float = 0.05,
         timeout: float = 5.0,
         time_limit_mode: TimeLimitMode = "auto",
         max_html_chars: int = 5_000_000,
@@ -106,7 +107,10 @@ class ExtractText(PipelineStep):
         self.max_html_chars = max_html_chars
         self.keep_html_in = keep_html_in
         self.extractor_in = extractor_in
-        self.extractor: HtmlExtractor = make_extractor(extractor, self.options, output_format)
+        extractor_options = dict(self.options)
+        if extractor == "routed":
+            extractor_options.setdefault("almost_nothing_share", almost_nothing_share)
+        self.extractor: HtmlExtractor = make_extractor(extractor, extractor_options, output_format)
         self._runner = None
 
     def __getstate__(self) -> dict[str, Any]:
