@@ -1,12 +1,12 @@
 """A second extractor for pages on which the chosen one finds nothing or almost nothing.
 
 Extractors fail quietly on whole kinds of pages: trafilatura returns nothing for text nested deeper than
-lxml's parser allows (a few hundred ``<div>``\\s), Resiliparse for listings whose items it takes for navigation,
-either for markup it does not expect. Such a page has visible text, so dropping it as empty loses it silently.
-``WithFallback`` measures the page's visible words (``page_words``, Resiliparse's whole-page text) and, when the
-first extractor's text is empty, or under ``almost_nothing_share`` of those words on a page of at least
-``min_page_words``, runs the second extractor and keeps the longer text. ``Extraction.tried`` names both, and
-the stage's drop reason names them too when neither found text.
+lxml's parser allows (about 250 elements), Resiliparse for listings whose items it takes for navigation and for
+pages wrapped in an element whose class looks like boilerplate. Such a page has visible text, so dropping it as
+empty would lose it silently. ``WithFallback`` measures the page's visible words (``page_words``, Resiliparse's
+whole-page text) and, when the first extractor's text is empty, or under ``almost_nothing_share`` of those words
+on a page of at least ``min_page_words``, runs the second extractor and keeps the longer text.
+``Extraction.tried`` names both, and the stage's drop reason names them too when neither found text.
 """
 
 from __future__ import annotations
