@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -115,7 +116,7 @@ def test_fit_buckets_takes_quantiles_per_language_and_pools_small_ones(tmp_path)
     np.testing.assert_allclose(buckets["edges"]["en"], np.quantile(english, [1 / 3, 2 / 3]), rtol=1e-3)
     assert buckets["edges"]["de"][0] > buckets["edges"]["en"][1], "German perplexities sit higher: own edges"
     path = tmp_path / "buckets.json"
-    path.write_text(__import__("json").dumps(buckets))
+    path.write_text(json.dumps(buckets))
     edges, names = load_buckets(str(path))
     assert names == ["head", "middle", "tail"] and edges["en"] == buckets["edges"]["en"]
 
