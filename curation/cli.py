@@ -58,6 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.classify.train_cli import add_parser as add_train_parser
 
     add_train_parser(commands)
+    from curation.synth.cli import add_parsers as add_synth_parsers
+
+    add_synth_parsers(commands)  # annotate, synth-report
 
     commands.add_parser("stages", help="list the stage names a recipe can use")
     return parser
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": _evaluate,
         "train": _train,
     }
-    handler = handlers[args.command]
+    handler = handlers.get(args.command) or args.handler
     return handler(args)
 
 

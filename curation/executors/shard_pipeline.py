@@ -72,6 +72,9 @@ class ShardPipeline:
             for spec in recipe.stages
         ]
         self.segments = split_into_segments([isinstance(step, GlobalStage) for _, step in self.stages])
+        for _, step in self.stages:  # stages that keep state beside the run's folders (a request cache)
+            if callable(bind := getattr(step, "bind_run", None)):
+                bind(self.input_folder, self.output_folder)
 
     def reader_for(self, fmt: str):
         """Our quarantining reader for the shard's format, or the recipe's datatrove reader."""
