@@ -29,6 +29,7 @@ from curation.synth.dispatch import ANSWERED, Dispatcher, Job
 TEMPLATE_ID = "topic_name"
 TEMPLATE_VERSION = "1"
 MAX_NAME_WORDS = 8
+_MARKUP = re.compile(r"[*_`#]+")
 _LABEL = re.compile(r"^\s*(?:topic\s*)?(?:name|title|label)?\s*[:\-]\s*", re.IGNORECASE)
 
 
@@ -94,7 +95,7 @@ class LLMTopicNamer:
 def clean_name(answer: str) -> str | None:
     """The name in an answer: its first non-empty line without labels, quotes, markup or a final period."""
     for line in answer.splitlines():
-        name = _LABEL.sub("", line.strip()).strip(" \t\"'`*_#.")
+        name = _LABEL.sub("", _MARKUP.sub("", line).strip()).strip(" \t\"'.")
         if name:
             return " ".join(name.split()[:MAX_NAME_WORDS])
     return None

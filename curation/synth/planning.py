@@ -14,6 +14,9 @@ this order:
 Within a topic documents are ranked by a hash of (seed, id): a uniform random order that is the same on
 every run and machine and does not change when other documents are added. With ``max_documents`` the
 selection is balanced: topics take turns, one document each, in order of topic id.
+
+The topic is any grouping field: ``topic_id`` by default, or e.g. ``domain`` (text values are their own
+names).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class Candidate:
     stem: str
     position: int
     id: str
-    topic_id: int | None
+    topic_id: int | str | None
     topic_name: str | None
     quality: float | None
     language: str | None
@@ -69,7 +72,7 @@ class Plan:
     """A decision per (stem, position): ``""`` when selected, else the reason; per-topic figures."""
 
     decisions: dict[tuple[str, int], str] = field(default_factory=dict)
-    topics: dict[int, TopicPlan] = field(default_factory=dict)
+    topics: dict[int | str, TopicPlan] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         reasons: dict[str, int] = defaultdict(int)
@@ -80,7 +83,7 @@ class Plan:
             "decisions": dict(sorted(reasons.items())),
             "topics": {
                 str(t): {"name": p.name, "eligible": p.eligible, "quota": p.quota, "selected": p.selected}
-                for t, p in sorted(self.topics.items())
+                for t, p in sorted(self.topics.items(), key=lambda item: topic_order(item[0]))
             },
         }
 
@@ -93,6 +96,11 @@ def quality_tier(score: float | None, tiers: dict[str, float]) -> str:
         if score >= minimum:
             return name
     return min(tiers.items(), key=lambda item: item[1])[0] if tiers else UNSCORED
+
+
+def topic_order(topic: int | str) -> tuple[int, int, str]:
+    """Topic ids in numeric order, then named groups (a ``domain`` used as the topic) in text order."""
+    return (0, topic, "") if isinstance(topic, int) else (1, 0, str(topic))
 
 
 def rank_key(seed: int, document_id: str) -> bytes:
@@ -124,7 +132,7 @@ def make_plan(
     tiers = tiers or {}
     quotas = {str(k): int(v) for k, v in (topic_quotas or {}).items()}
     plan = Plan()
-    by_topic: dict[int, list[Candidate]] = defaultdict(list)
+    by_topic: dict[int | str, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
         key = (candidate.stem, candidate.position)
         if candidate.topic_id is None:
@@ -140,7 +148,7 @@ def make_plan(
         else:
             topic.eligible += 1
             by_topic[candidate.topic_id].append(candidate)
-    chosen: dict[int, list[Candidate]] = {}
+    chosen: dict[int | str, list[Candidate]] = {}
     for topic_id, members in by_topic.items():
         topic = plan.topics[topic_id]
         quota = quotas.get(str(topic_id), quotas.get(topic.name or "", per_topic))
@@ -161,7 +169,7 @@ def make_plan(
     return plan
 
 
-def _balanced(chosen: dict[int, list[Candidate]], budget: int | None) -> set[tuple[str, int]]:
+def _balanced(chosen: dict[int | str, list[Candidate]], budget: int | None) -> set[tuple[str, int]]:
     """Topics take turns (by topic id), one document each, until ``budget`` documents are taken."""
     if budget is None:
         return {(c.stem, c.position) for members in chosen.values() for c in members}
@@ -169,7 +177,7 @@ def _balanced(chosen: dict[int, list[Candidate]], budget: int | None) -> set[tup
     depth = 0
     while len(taken) < budget:
         progressed = False
-        for topic_id in sorted(chosen):
+        for topic_id in sorted(chosen, key=topic_order):
             members = chosen[topic_id]
             if depth < len(members) and len(taken) < budget:
                 taken.add((members[depth].stem, members[depth].position))

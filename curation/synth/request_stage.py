@@ -48,6 +48,9 @@ class SynthRequests(GlobalStage):
         quality_field: the metadata field with the quality score.
         quality_tiers: tier name -> minimum score; templates apply to tiers (``applies_to.quality_tiers``).
         skip_low_confidence: leave out documents whose topic is flagged low-confidence.
+        topic_field, topic_name_field: where each document's topic and its name are (``topic_cluster``'s
+            ``topic_id`` / ``topic_name`` by default; any field works, e.g. ``domain``, whose text values
+            are their own names).
         topics_file: ``topics.json`` for keywords; default: the input folder's, when present.
         keywords: keywords per topic given to the prompts.
         seed: the sampling order (a hash of seed and document id).
@@ -66,6 +69,8 @@ class SynthRequests(GlobalStage):
         quality_field: str = "quality_score",
         quality_tiers: dict[str, float] | None = None,
         skip_low_confidence: bool = True,
+        topic_field: str = R.TOPIC_ID,
+        topic_name_field: str = R.TOPIC_NAME,
         topics_file: str | None = None,
         keywords: int = 8,
         seed: int = 0,
@@ -85,6 +90,8 @@ class SynthRequests(GlobalStage):
         self.quality_field = quality_field
         self.tiers = dict(quality_tiers if quality_tiers is not None else DEFAULT_TIERS)
         self.skip_low_confidence = skip_low_confidence
+        self.topic_field = topic_field
+        self.topic_name_field = topic_name_field
         self.topics_file = topics_file
         self.keyword_count = keywords
         self.seed = seed
@@ -99,14 +106,25 @@ class SynthRequests(GlobalStage):
 
     def collect(self, data: DocumentsPipeline, context: ShardContext) -> DocumentsPipeline:
         columns: dict[str, list[Any]] = {
-            name: [] for name in ("id", "topic_id", "topic_name", "quality", "language", "tokens", "low_confidence")
+            name: []
+            for name in (
+                "id",
+                "topic_id",
+                "topic_kind",
+                "topic_name",
+                "quality",
+                "language",
+                "tokens",
+                "low_confidence",
+            )
         }
         for document in data:
             metadata = document.metadata
             columns["id"].append(str(document.id))
-            columns["topic_id"].append(_integer(metadata.get(R.TOPIC_ID)))
-            name = metadata.get(R.TOPIC_NAME)
-            columns["topic_name"].append(name if isinstance(name, str) else None)
+            topic, name = self._topic_of(metadata)
+            columns["topic_id"].append(None if topic is None else str(topic))
+            columns["topic_kind"].append(isinstance(topic, int))
+            columns["topic_name"].append(name)
             columns["quality"].append(_number(metadata.get(self.quality_field)))
             language = metadata.get("language")
             columns["language"].append(language if isinstance(language, str) else None)
@@ -121,7 +139,8 @@ class SynthRequests(GlobalStage):
             f"candidates/{context.stem}.parquet",
             {
                 "id": pa.array(columns["id"], pa.string()),
-                "topic_id": pa.array(columns["topic_id"], pa.int64()),
+                "topic_id": pa.array(columns["topic_id"], pa.string()),
+                "topic_is_int": pa.array(columns["topic_kind"], pa.bool_()),
                 "topic_name": pa.array(columns["topic_name"], pa.string()),
                 "quality": pa.array(columns["quality"], pa.float64()),
                 "language": pa.array(columns["language"], pa.string()),
@@ -148,7 +167,7 @@ class SynthRequests(GlobalStage):
                         stem=stem,
                         position=position,
                         id=table["id"][position],
-                        topic_id=table["topic_id"][position],
+                        topic_id=_topic_key(table["topic_id"][position], table["topic_is_int"][position]),
                         topic_name=table["topic_name"][position],
                         quality=table["quality"][position],
                         language=table["language"][position],
@@ -203,9 +222,9 @@ class SynthRequests(GlobalStage):
     def requests_for(self, document: Document, topics: dict[int, dict[str, Any]]) -> list[Document]:
         """The request documents for one selected source document."""
         metadata = document.metadata
-        topic_id = _integer(metadata.get(R.TOPIC_ID))
-        known = topics.get(topic_id, {}) if topic_id is not None else {}
-        topic_name = metadata.get(R.TOPIC_NAME) if isinstance(metadata.get(R.TOPIC_NAME), str) else known.get("name")
+        topic_id, topic_name = self._topic_of(metadata)
+        known = topics.get(topic_id, {}) if isinstance(topic_id, int) else {}
+        topic_name = topic_name or known.get("name")
         topic = {
             "id": topic_id,
             "name": topic_name or f"topic {topic_id}",
@@ -254,6 +273,17 @@ class SynthRequests(GlobalStage):
         self.stat_update("requests", value=len(requests))
         return requests
 
+    def _topic_of(self, metadata: dict[str, Any]) -> tuple[int | str | None, str | None]:
+        """A document's topic (an integer id, or a text group such as a domain) and its name."""
+        value = metadata.get(self.topic_field)
+        topic = _integer(value)
+        if topic is None and isinstance(value, str) and value.strip():
+            topic = value.strip()
+        name = metadata.get(self.topic_name_field)
+        if not isinstance(name, str) or not name:
+            name = topic if isinstance(topic, str) else None
+        return topic, name
+
     def _topic_table(self) -> dict[int, dict[str, Any]]:
         """Topic id -> {name, keywords} from ``topics.json`` (empty when there is none)."""
         if self._topics is not None:
@@ -291,6 +321,12 @@ def _integer(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
+
+
+def _topic_key(text: str | None, is_int: bool) -> int | str | None:
+    if text is None:
+        return None
+    return int(text) if is_int else text
 
 
 def _number(value: Any) -> float | None:

@@ -1,0 +1,110 @@
+"""Requests sent twice after a kill and a rerun: a real `curate run` of the synth chain, killed with SIGKILL.
+
+    python benchmarks/synth_resume.py [--documents 300] [--kills 3] 2>/dev/null
+
+A scripted OpenAI-compatible server (in this process, answering after a short random delay) counts every
+request it receives and every answer it delivers, per payload. ``curate run`` with ``synth_requests`` and
+``synth_generate`` (64 in flight) runs in a child process, which is killed with SIGKILL at random moments
+``--kills`` times, then run to the end. Printed: requests planned, answers received before each kill
+(committed in the cache), requests in flight at each kill (claimed, unanswered), requests the server
+received more than once, answers it delivered more than once, and whether every answer received before a
+kill reached the output unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+RECIPE = """
+name: synth-resume
+stages:
+  - stage: synth_requests
+    params: {{templates: [distilled_summary, knowledge_list], per_topic: 100000}}
+  - stage: synth_generate
+    params:
+      backend: {{kind: openai, base_url: "{base_url}", model: scripted, max_in_flight: 64}}
+"""
+
+
+def cache_rows(path: Path) -> dict[tuple, tuple[str, bytes | None]]:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            found = connection.execute("SELECT source_id, template_id, state, response FROM requests").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {(s, t): (state, response) for s, t, state, response in found}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=300)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    from curation.synth.server import ChatServer
+    from tests.helpers import docs, write_jsonl
+    from tests.synth_support import ScriptedResponder
+
+    rng = random.Random(args.seed)
+    scripted = ScriptedResponder(lambda r: "- a fact\n- another fact\n- a third fact about " + str(r.sampling.seed))
+
+    async def slow(request, body):
+        await asyncio.sleep(rng.uniform(0.005, 0.05))
+        return await scripted(request, body)
+
+    with tempfile.TemporaryDirectory() as tmp, ChatServer(slow, model="scripted") as server:
+        folder = Path(tmp)
+        rows = [dict(d, topic_id=i % 5, language="en") for i, d in enumerate(docs(args.documents, words=80))]
+        for part in range(4):
+            write_jsonl(folder / "in" / f"part-{part}.jsonl", rows[part::4])
+        recipe = folder / "synth.yaml"
+        recipe.write_text(RECIPE.format(base_url=server.base_url))
+        cache = folder / "out" / "synth_cache.sqlite"
+        command = [sys.executable, "-m", "curation", "run", str(recipe), "-i", str(folder / "in")]
+        command += ["-o", str(folder / "out"), "-w", "1", "-q"]
+        received_before: dict[tuple, bytes] = {}
+        in_flight_at_kills = 0
+        for kill in range(args.kills):
+            process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(2.0, 6.0))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            state = cache_rows(cache)
+            answered = {k: r for k, (s, r) in state.items() if s == "answered"}
+            pending = sum(s == "pending" for s, _ in state.values())
+            in_flight_at_kills += pending
+            received_before |= answered
+            print(f"kill {kill + 1}: {len(answered):,} answers in the cache, {pending} requests in flight")
+        started = time.perf_counter()
+        final = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert final.returncode == 0, final.stderr.decode()
+        state = cache_rows(cache)
+        unchanged = all(state[k][1] == r for k, r in received_before.items())
+        received_twice = sum(1 for n in server.log.received.values() if n > 1)
+        delivered_twice = len(server.log.repeats())
+        print(f"final run: {time.perf_counter() - started:.1f}s")
+        print(
+            f"\nrequests planned {len(state):,}; answered {sum(s == 'answered' for s, _ in state.values()):,}; "
+            f"received by the server {sum(server.log.received.values()):,}"
+        )
+        print(f"requests in flight at the kills (sent again): {in_flight_at_kills}")
+        print(f"requests the server received twice: {received_twice}")
+        print(f"answered requests sent twice (answers delivered twice): {delivered_twice}")
+        print(f"answers received before a kill kept unchanged: {unchanged}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
