@@ -33,6 +33,7 @@ def add_parsers(subcommands: argparse._SubParsersAction) -> None:
 
     report = subcommands.add_parser("synth-report", help="yield per filter step and request ledger of a synth run")
     report.add_argument("output_dir")
+    report.add_argument("--show", type=int, default=0, metavar="N", help="also print N kept rows")
     report.set_defaults(handler=run_report)
 
 
@@ -103,10 +104,12 @@ def run_annotate(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from curation.synth.report import report
+    from curation.synth.report import report, sample_rows
 
     try:
         print(report(args.output_dir))
+        if args.show:
+            print("\n" + sample_rows(args.output_dir, args.show))
     except FileNotFoundError as error:
         print(f"curate synth-report: {error}", file=sys.stderr)
         return 2

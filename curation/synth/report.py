@@ -5,7 +5,7 @@ answers in and out, the share kept, the share of all answers still standing, and
 ``request_ledger`` reads the request cache: requests answered, failed, still pending (in flight at a
 kill), sends in total and sends beyond the first.
 
-    curate synth-report OUTPUT_DIR
+    curate synth-report OUTPUT_DIR [--show 3]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ GENERATION_STAGES = ("synth_generate", "llm_annotate")
 
 def yield_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows (step, in, out, kept, cumulative, reasons) from the generation stage on; [] without one."""
-    stages = [s for s in summary["totals"]["stages"] if not s["name"].endswith("(collect)")]
+    stages = [s for s in summary["totals"]["stages"] if not s["name"].endswith("(collect)") and s["name"] != "write"]
     start = next((i for i, s in enumerate(stages) if s["name"] in GENERATION_STAGES), None)
     if start is None:
         return []
@@ -62,6 +62,22 @@ def render_markdown(rows: list[dict[str, Any]]) -> str:
         share = f"{100 * row['of_answers']:.1f}%" if row["of_answers"] is not None else "-"
         lines.append(f"| {row['step']} | {row['in']:,} | {row['out']:,} | {kept} | {share} | {reasons} |")
     return "\n".join(lines)
+
+
+def sample_rows(output_dir: str | Path, count: int, chars: int = 800) -> str:
+    """The first ``count`` kept rows (by id): where each came from and its text (cut to ``chars``)."""
+    from curation.report.ground_truth import load_output_rows
+
+    columns = ("id", "text", "topic_name", "synth_template_id", "synth_model", "synth_completion_tokens")
+    rows = sorted(load_output_rows(Path(output_dir), columns), key=lambda row: str(row["id"]))[:count]
+    parts = []
+    for row in rows:
+        text = row["text"] if len(row["text"]) <= chars else row["text"][:chars] + " [...]"
+        parts.append(
+            f"--- {row['id']}  (topic: {row.get('topic_name')}; template: {row.get('synth_template_id')}; "
+            f"model: {row.get('synth_model')}; {row.get('synth_completion_tokens')} tokens)\n{text}"
+        )
+    return "\n\n".join(parts) if parts else "(no rows kept)"
 
 
 def report(output_dir: str | Path) -> str:
