@@ -18,8 +18,17 @@ from dataclasses import dataclass
 from datatrove.io import DataFolder
 
 from curation.global_stage import GlobalStage
+from curation.io.layout import WORK_DIR
 
-WORK_DIR = "_work"
+__all__ = [
+    "WORK_DIR",
+    "Segment",
+    "global_workdir",
+    "segment_folder",
+    "split_into_segments",
+    "stage_slug",
+    "task_marker",
+]
 
 
 @dataclass(frozen=True)

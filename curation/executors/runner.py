@@ -42,6 +42,8 @@ EXIT_OK = 0
 EXIT_FAILED_SHARDS = 1
 EXIT_USAGE = 2
 EXIT_QUARANTINE_STRICT = 3
+STATE_DISCARDED = "_state_discarded.json"
+REPORT_SUFFIXES = (".json", ".jsonl")
 
 __all__ = ["RunConfigurationError", "RunReport", "WorkerStartupError", "run_recipe"]
 
@@ -234,6 +236,7 @@ class _Phases:
         workdir = global_workdir(self.output, position, stage)
         stems = [shard.stem for shard in self.shards]
         self._check_same_corpus(slug, stems)
+        self._check_state_kept(slug)
         started = time.perf_counter()
         outcomes: list[JobOutcome] = []
         waves = stage.global_waves(workdir, stems)
@@ -279,10 +282,40 @@ class _Phases:
         return stage
 
     def discard_intermediates(self) -> None:
-        """Intermediate shards double the disk use; once every shard is complete they have no further use."""
+        """Once every shard is complete, intermediate shards and the global stages' working state (signatures,
+        buckets, decisions) have no further use: they double the disk use, and readers of the output folder
+        (``OUT/**/*.parquet`` in DuckDB or Polars) must find the curated shards only. Reports the stages leave
+        (``*.json``, ``*.jsonl``, e.g. the lists of removed duplicates) stay; a persistent index is not touched.
+        A later run that would need the discarded state (a shard redone after its marker was deleted) is
+        refused with a message instead (``_check_state_kept``).
+        """
         folder = f"{WORK_DIR}/segments"
         if self.output.exists(folder):
             self.output.rm(folder, recursive=True)
+        for position, spec in enumerate(self.recipe.stages):
+            if not _is_global(spec):
+                continue
+            stage = self._instance(position)
+            if stage.external_workdir():
+                continue
+            slug = stage_slug(position, stage)
+            state = f"{WORK_DIR}/stages/{slug}"
+            if self.output.exists(state):
+                _remove_all_but_reports(self.output, state)
+            tasks = f"{WORK_DIR}/tasks/{slug}"
+            if self.output.exists(tasks):
+                for path in self.output.find(tasks):
+                    if path.endswith(".done"):
+                        self.output.rm(path)
+            OutputLayout(self.output).write_json_atomically(f"{tasks}/{STATE_DISCARDED}", {"state": state})
+
+    def _check_state_kept(self, slug: str) -> None:
+        if self.output.exists(f"{WORK_DIR}/tasks/{slug}/{STATE_DISCARDED}"):
+            raise RunConfigurationError(
+                "this output folder's run completed and its global stages' working state was removed; shards "
+                "missing from it now can only be redone with the whole corpus: use --force (or a new output "
+                "folder, or a persistent index for incremental runs)"
+            )
 
 
 def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: ProgressReporter, scheduler: str | None):
@@ -314,6 +347,17 @@ def _failure(outcome: JobOutcome) -> dict[str, Any]:
             "error": outcome.error,
         }
     return {"source": outcome.job.label, "stem": "", "attempts": outcome.attempts, "error": outcome.error}
+
+
+def _remove_all_but_reports(folder: DataFolder, path: str) -> None:
+    """Delete every file under ``path`` except JSON and JSON Lines reports, then the folders left empty."""
+    for file in folder.find(path):
+        if not file.endswith(REPORT_SUFFIXES):
+            folder.rm(file)
+    directories = [d for d in folder.find(path, withdirs=True) if folder.isdir(d)]
+    for directory in sorted(directories, key=lambda d: d.count("/"), reverse=True):
+        if not folder.ls(directory):
+            folder.rm(directory, recursive=True)
 
 
 def _relative_inside(child: str, parent: str) -> str:

@@ -32,9 +32,10 @@ from curation.executors.plan import (
 from curation.global_stage import GlobalStage, GlobalTask, ShardContext
 from curation.io.layout import QUARANTINE_DIR, OutputLayout
 from curation.io.quarantine import Quarantined
-from curation.io.readers import READERS_BY_FORMAT, ParquetShardReader, ShardReader
+from curation.io.readers import READERS_BY_FORMAT, IntermediateShardReader, ShardReader
 from curation.io.shards import Shard
 from curation.io.writers import WRITERS_BY_FORMAT, ParquetShardWriter, ShardWriter
+from curation.io.writers.naming import label_separators
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
 from curation.report.stats import UNSPECIFIED_REASON, ShardResult, StageCounts
@@ -98,7 +99,8 @@ class ShardPipeline:
             suffix = (cls.default_output_filename or "${rank}").replace("${rank}", "")
             return cls(staging, output_filename=filename + suffix, **spec.writer_params)
         writer_cls = WRITERS_BY_FORMAT[spec.format]
-        return writer_cls(staging, filename, compression=spec.codec, atomic_files=False)
+        separators = label_separators(spec.filename)
+        return writer_cls(staging, filename, compression=spec.codec, atomic_files=False, label_separators=separators)
 
     def global_stage(self, position: int) -> GlobalStage:
         step = self.stages[position][1]
@@ -140,7 +142,7 @@ class ShardPipeline:
             source_file = self.input_folder.resolve_paths(shard.path)
         else:
             previous = segment_folder(self.output_folder, plan.index - 1)
-            reader, path = ParquetShardReader(previous), f"{shard.stem}.parquet"
+            reader, path = IntermediateShardReader(previous), f"{shard.stem}.parquet"
             source_file = previous.resolve_paths(path)
         quarantine = _QuarantineSink(staging_folder, layout.quarantine_path(shard.stem), source_file)
         return _read(reader, path, quarantine, reader_drops, records, progress), quarantine, reader_drops, records

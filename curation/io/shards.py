@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from datatrove.io import DataFolder
+from loguru import logger
 
 FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "jsonl": (
@@ -20,8 +21,11 @@ FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
         ".ndjson",
         ".ndjson.gz",
         ".ndjson.zst",
+        ".ndjson.zstd",
+        ".json",
         ".json.gz",
         ".json.zst",
+        ".json.zstd",
     ),
     "parquet": (".parquet", ".pq"),
     "warc": (".warc", ".warc.gz", ".arc", ".arc.gz"),
@@ -77,8 +81,9 @@ def discover_shards(
     """List the input shards under ``folder`` in a stable (sorted) order.
 
     With ``fmt="auto"`` each file's format comes from its suffix; files of unknown formats are an error when
-    a glob selected them explicitly and are ignored otherwise. Hidden and ``_``-prefixed paths are skipped so
-    that an output directory inside the input directory is never read back as input.
+    a glob selected them explicitly and are otherwise left out with a warning that names them. Hidden and
+    ``_``-prefixed paths are skipped so that an output directory inside the input directory is never read back
+    as input.
     """
     excluded = tuple(p.rstrip("/") + "/" for p in exclude if p)
     if not folder.fs.exists(folder.path):
@@ -101,6 +106,12 @@ def discover_shards(
         raise ShardDiscoveryError(
             f"input.glob {glob!r} selected {len(unknown)} file(s) whose format cannot be told from the name "
             f"({shown}); set input.format to one of {', '.join(INPUT_FORMATS)}"
+        )
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        logger.warning(
+            f"{len(unknown)} file(s) under {folder.path!r} are not read: their format cannot be told from the name "
+            f"({shown}); set input.format or input.glob to read them"
         )
     if not shards:
         where = f"{folder.path!r}" + (f" matching {glob!r}" if glob else "")

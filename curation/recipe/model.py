@@ -23,6 +23,7 @@ from pydantic import (
 
 from curation.io.shards import INPUT_FORMATS
 from curation.io.writers import CODECS_BY_FORMAT
+from curation.io.writers.naming import check_filename_template
 
 InputFormat = Literal["auto", "jsonl", "parquet", "warc"]
 OutputFormat = Literal["parquet", "jsonl"]
@@ -79,8 +80,7 @@ class OutputSpec(_Strict):
     @field_validator("filename")
     @classmethod
     def _check_filename(cls, value: str) -> str:
-        if "${shard}" not in value:
-            raise ValueError(f"{value!r} must contain ${{shard}} so each input shard gets its own output files")
+        check_filename_template(value)
         return value
 
     @property

@@ -2,7 +2,7 @@
 
 from curation.io.readers.base import Record, ShardReader, Skipped
 from curation.io.readers.jsonl import JsonlShardReader
-from curation.io.readers.parquet import ParquetShardReader
+from curation.io.readers.parquet import IntermediateShardReader, ParquetShardReader
 from curation.io.readers.warc import WarcShardReader
 
 READERS_BY_FORMAT: dict[str, type[ShardReader]] = {
@@ -13,6 +13,7 @@ READERS_BY_FORMAT: dict[str, type[ShardReader]] = {
 
 __all__ = [
     "READERS_BY_FORMAT",
+    "IntermediateShardReader",
     "JsonlShardReader",
     "ParquetShardReader",
     "Record",

@@ -23,6 +23,7 @@ from datatrove.io import DataFolderLike
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.utils.logging import logger
 
+from curation.io.jsontext import bounded
 from curation.io.quarantine import Quarantined, QuarantineReason
 
 _MISSING = object()
@@ -91,12 +92,16 @@ class ShardReader(BaseDiskReader):
         )
 
     def document_from_fields(
-        self, fields: dict[str, Any], source_file: str, position: str, **where: int | None
+        self, fields: dict[str, Any], source_file: str, position: str, check_depth: bool = True, **where: int | None
     ) -> Document | Quarantined:
         """Turn one parsed record into a Document, or a quarantine record if its text is unusable.
 
         The user's id is kept (stringified); a record without one gets ``<file>#<position>``. Every other
-        field becomes metadata, with a nested ``metadata`` object merged in, as datatrove's readers do.
+        field becomes metadata, with a nested ``metadata`` object merged in, as datatrove's readers do. A field
+        nested deeper than ``curation.io.jsontext.MAX_NESTING_DEPTH`` levels is kept as its JSON text (counted as
+        ``metadata_as_json_text``), so no stage or writer meets structure it cannot handle; a reader that knows
+        the record cannot nest that deep (too few brackets, a shallow Parquet schema) passes
+        ``check_depth=False`` to skip the walk.
         """
         text = fields.pop(self.text_field, _MISSING)
         if text is _MISSING or text is None:
@@ -127,6 +132,11 @@ class ShardReader(BaseDiskReader):
             fields["metadata"] = nested
         if self.default_metadata:
             fields = self.default_metadata | fields
+        for key, value in fields.items() if check_depth else ():
+            if isinstance(value, dict | list):
+                fields[key], converted = bounded(value)
+                if converted:
+                    self.stat_update("metadata_as_json_text")
         return Document(text=text, id=doc_id, metadata=fields)
 
 

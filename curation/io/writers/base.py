@@ -2,14 +2,13 @@
 
 Writers are datatrove pipeline steps. A file name template may use ``${rank}`` and any metadata field
 (``${domain}/${rank}`` routes documents by domain). Metadata values become single path components after
-sanitising, so a hostile label (``../x``, ``/etc``, NUL, a 10 kB string) can never write outside the
-output folder. Each file is written under a temporary name and renamed only when complete.
+sanitising (``curation.io.writers.naming``), so a hostile label (``../x``, ``/etc``, NUL, ``CON``,
+``summary.json``, a 10 kB string) can never write outside the output folder nor over the run's own files.
+Each file is written under a temporary name and renamed only when complete.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import uuid
 from abc import abstractmethod
 from collections import Counter
@@ -20,43 +19,28 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolder, DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-MAX_COMPONENT_BYTES = 96
+from curation.io.layout import RUN_OWN_NAMES
+from curation.io.writers.naming import safe_path_component
+
+__all__ = ["TOKEN_COUNT_FIELD", "ShardWriter", "safe_path_component"]
+
 TOKEN_COUNT_FIELD = "token_count"
 """Metadata field whose integer values writers sum per output file (stages that tokenise set it)."""
-UNKNOWN_COMPONENT = "unknown"
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
-
-
-def safe_path_component(value: Any) -> str:
-    """Turn any metadata value into one harmless path component.
-
-    Separators, control characters (NUL included) and characters Windows rejects become ``_``; leading dots
-    and underscores are stripped so the result is neither ``..`` nor a hidden or bookkeeping name; long
-    values are cut and suffixed with a hash so distinct labels stay distinct.
-    """
-    text = "" if value is None else str(value)
-    cleaned = _UNSAFE.sub("_", text).strip().lstrip("._ ")
-    if not cleaned:
-        return UNKNOWN_COMPONENT
-    encoded = cleaned.encode("utf-8")
-    if len(encoded) > MAX_COMPONENT_BYTES:
-        digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        cleaned = encoded[: MAX_COMPONENT_BYTES - 11].decode("utf-8", "ignore") + "-" + digest
-    return cleaned
 
 
 class _SafeMapping(dict):
-    """Template values: rank as given, metadata values sanitised, missing keys as ``unknown``."""
+    """Template values: rank as given, metadata values made safe path components, missing keys ``unknown``."""
 
-    def __init__(self, rank: str, metadata: dict[str, Any]):
+    def __init__(self, rank: str, metadata: dict[str, Any], forbidden: dict[str, str]):
         super().__init__()
         self.rank = rank
         self.metadata = metadata
+        self.forbidden = forbidden
 
     def __missing__(self, key: str) -> str:
         if key == "rank":
             return self.rank
-        return safe_path_component(self.metadata.get(key))
+        return safe_path_component(self.metadata.get(key), self.forbidden.get(key, ""))
 
 
 class ShardWriter(PipelineStep):
@@ -65,13 +49,23 @@ class ShardWriter(PipelineStep):
     type = "💽 - WRITER"
     extension: ClassVar[str] = ""
 
-    def __init__(self, output_folder: DataFolderLike, output_filename: str = "${rank}", atomic_files: bool = True):
+    def __init__(
+        self,
+        output_folder: DataFolderLike,
+        output_filename: str = "${rank}",
+        atomic_files: bool = True,
+        label_separators: dict[str, str] | None = None,
+    ):
+        """``label_separators``: per metadata field, characters its values must not contain in a name
+        (``naming.label_separators`` of the recipe's template, which keeps shards' names apart)."""
         super().__init__()
         self.output_folder: DataFolder = get_datafolder(output_folder)
         self.output_filename = output_filename
         self.template = Template(output_filename + self.extension)
         self._static_name = None if self._has_placeholders(output_filename) else output_filename + self.extension
         self.atomic_files = atomic_files
+        self.label_separators = dict(label_separators or {})
+        self._checked_names: set[str] = set()
         self.rows_by_file: Counter[str] = Counter()
         self.tokens_by_file: Counter[str] = Counter()
         self._temp_names: dict[str, str] = {}
@@ -83,8 +77,20 @@ class ShardWriter(PipelineStep):
     def filename_for(self, document: Document, rank: int) -> str:
         """The output file (relative to the output folder) this document goes to."""
         if self._static_name is not None:
-            return self._static_name
-        return self.template.substitute(_SafeMapping(str(rank).zfill(5), document.metadata))
+            filename = self._static_name
+        else:
+            filename = self.template.substitute(
+                _SafeMapping(str(rank).zfill(5), document.metadata, self.label_separators)
+            )
+        if filename not in self._checked_names:
+            top = filename.split("/", 1)[0]
+            if top.casefold() in RUN_OWN_NAMES:
+                raise ValueError(
+                    f"output file {filename!r} would start with {top!r}, a name the run writes itself; rename the "
+                    "input folder or change output.filename"
+                )
+            self._checked_names.add(filename)
+        return filename
 
     def physical_name(self, filename: str) -> str:
         """Where bytes for ``filename`` go while the file is incomplete."""

@@ -2,7 +2,16 @@
 
 Metadata comes from users' raw shards and from stages, so it is messy: keys appear midway through a shard
 and a key may hold an int in one record and a string in the next. Rather than fail a shard over it, a
-column whose values Arrow cannot type together is stored as JSON text, and the writer counts it.
+column whose values Arrow cannot type together, or that nests deeper than Parquet readers cope with
+(``curation.io.jsontext.MAX_NESTING_DEPTH``), is stored as JSON text, and the writer counts it.
+
+Column names are an injective function of metadata keys, so two keys never become two columns of one name
+(a file Parquet readers refuse). A key that would take the ``id`` or ``text`` column gets the ``metadata.``
+prefix, and so, to keep the mapping one-to-one, does any key that is such a prefixed name already
+(``metadata.id``, ``metadata.metadata.text`` ...); every other key is its own column name (``metadata.url``
+from a flattened export stays ``metadata.url``). A nested ``{"metadata": {"id": ...}}`` flattened to the key
+``id`` and a literal ``"metadata.id"`` key thus land in ``metadata.id`` and ``metadata.metadata.id``;
+``metadata_key`` inverts the mapping when the run reads its own files back.
 """
 
 from __future__ import annotations
@@ -10,17 +19,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 import pyarrow as pa
 from datatrove.data import Document
+
+from curation.io.jsontext import MAX_NESTING_DEPTH, arrow_type_depth, to_json_text
 
 RESERVED_COLUMNS = ("id", "text")
 METADATA_COLLISION_PREFIX = "metadata."
 
 
 def column_name(key: str) -> str:
-    """Metadata keys that collide with ``id``/``text`` get a prefix instead of overwriting them."""
-    return METADATA_COLLISION_PREFIX + key if key in RESERVED_COLUMNS else key
+    """The column of a metadata key: the key itself, or prefixed when it would collide (see module docstring)."""
+    return METADATA_COLLISION_PREFIX + key if _reserved_or_prefixed_reserved(key) else key
+
+
+def metadata_key(column: str) -> str:
+    """The metadata key a column of our output holds (the inverse of ``column_name``)."""
+    if column.startswith(METADATA_COLLISION_PREFIX) and _reserved_or_prefixed_reserved(column):
+        return column[len(METADATA_COLLISION_PREFIX) :]
+    return column
+
+
+def _reserved_or_prefixed_reserved(name: str) -> bool:
+    """``id``, ``text``, or either behind any number of ``metadata.`` prefixes."""
+    while name.startswith(METADATA_COLLISION_PREFIX):
+        name = name[len(METADATA_COLLISION_PREFIX) :]
+    return name in RESERVED_COLUMNS
 
 
 def documents_to_table(documents: Sequence[Document]) -> tuple[pa.Table, list[str]]:
@@ -40,7 +64,9 @@ def documents_to_table(documents: Sequence[Document]) -> tuple[pa.Table, list[st
         name = column_name(key)
         try:
             array = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            if arrow_type_depth(array.type) > MAX_NESTING_DEPTH:
+                raise pa.ArrowNotImplementedError("nested deeper than Parquet readers accept")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, RecursionError):
             array = pa.array([_to_json(value) for value in values], type=pa.string())
             json_columns.append(name)
         arrays.append(array)
@@ -60,7 +86,7 @@ def _to_json(value: Any) -> str | None:
     """Text form of a value in a mixed-type column: strings as they are, anything else as JSON."""
     if value is None or isinstance(value, str):
         return value
-    return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    return to_json_text(value)
 
 
 def align_to_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -9,12 +9,14 @@ from typing import Any
 import orjson
 from datatrove.data import Document
 
+from curation.io.jsontext import bounded
 from curation.io.writers.base import ShardWriter
 from curation.io.writers.columns import document_to_row
 
 JSONL_CODECS = ("gzip", "zstd", "none")
 _EXTENSIONS = {"gzip": ".jsonl.gz", "zstd": ".jsonl.zst", "none": ".jsonl"}
 FLUSH_BYTES = 1 << 20
+_JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def _json_default(value: Any) -> Any:
@@ -45,11 +47,12 @@ class JsonlShardWriter(ShardWriter):
         compression: str = "gzip",
         compression_level: int | None = None,
         atomic_files: bool = True,
+        label_separators: dict[str, str] | None = None,
     ):
         if compression not in JSONL_CODECS:
             raise ValueError(f"compression {compression!r} is not one of {', '.join(JSONL_CODECS)}")
         self.extension = _EXTENSIONS[compression]
-        super().__init__(output_folder, output_filename, atomic_files)
+        super().__init__(output_folder, output_filename, atomic_files, label_separators)
         self.compression = compression
         self.compression_level = compression_level
         self._files: dict[str, _OpenFile] = {}
@@ -75,11 +78,12 @@ class JsonlShardWriter(ShardWriter):
 
     def write_document(self, document: Document, filename: str) -> None:
         state = self._files.get(filename) or self._open(filename)
-        line = orjson.dumps(
-            document_to_row(document),
-            default=_json_default,
-            option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
-        )
+        row = document_to_row(document)
+        try:
+            line = orjson.dumps(row, default=_json_default, option=_JSON_OPTIONS)
+        except orjson.JSONEncodeError:  # a value nested deeper than orjson encodes: stored as JSON text
+            row = {key: bounded(value)[0] for key, value in row.items()}
+            line = orjson.dumps(row, default=_json_default, option=_JSON_OPTIONS)
         state.pending.append(line)
         state.pending_bytes += len(line)
         if state.pending_bytes >= FLUSH_BYTES:

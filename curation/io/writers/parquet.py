@@ -49,8 +49,9 @@ class ParquetShardWriter(ShardWriter):
         batch_rows: int = 4096,
         batch_chars: int = 64 * 2**20,
         atomic_files: bool = True,
+        label_separators: dict[str, str] | None = None,
     ):
-        super().__init__(output_folder, output_filename, atomic_files)
+        super().__init__(output_folder, output_filename, atomic_files, label_separators)
         if compression not in PARQUET_CODECS:
             raise ValueError(f"compression {compression!r} is not one of {', '.join(PARQUET_CODECS)}")
         self.compression = None if compression == "none" else compression
