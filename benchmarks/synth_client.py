@@ -8,7 +8,7 @@ requests in flight, with the same stub and the same distinct requests, three cli
 
 - ``openai loop``: the official ``openai`` package, ``AsyncOpenAI(max_retries=0)``, one
   ``chat.completions.create`` per request under an ``asyncio.Semaphore`` (what one writes by hand);
-- ``backend``: our ``OpenAIHTTPBackend`` alone (httpx, bounded in flight, retries armed, usage read);
+- ``backend``: our ``OpenAIHTTPBackend`` alone (aiohttp's client, bounded in flight, retries armed, usage read);
 - ``backend + cache``: the whole path ``synth_generate`` uses: ``Dispatcher`` over the SQLite request cache
   (a lookup, a committed claim and a committed answer per request), in input order.
 

@@ -2,7 +2,7 @@
 and vLLM's offline engine when it is installed.
 
 A recipe names a backend as a mapping, ``{kind: openai, base_url: ..., model: ...}``; ``make_backend``
-builds it. Importing this package loads neither torch nor httpx.
+builds it. Importing this package loads neither torch nor aiohttp.
 """
 
 from __future__ import annotations
