@@ -212,3 +212,14 @@ def test_builtin_rubric():
     assert "Educational score: N" in messages[-1]["content"]
     assert len(messages[-1]["content"].split()) < 1500  # the document is cut to max_document_tokens
     assert rubric.tag == "educational_value-v1"
+
+
+def test_vllm_backend_says_what_to_install_when_missing():
+    from curation.synth.backends import make_backend
+    from curation.synth.backends.base import BackendConfigError
+    from curation.synth.backends.vllm_offline import vllm_available
+
+    if vllm_available():
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(BackendConfigError, match="needs vLLM installed"):
+        make_backend({"kind": "vllm", "model": "some/model"})
