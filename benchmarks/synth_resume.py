@@ -4,11 +4,11 @@
 
 A scripted OpenAI-compatible server (in this process, answering after a short random delay) counts every
 request it receives and every answer it delivers, per payload. ``curate run`` with ``synth_requests`` and
-``synth_generate`` (64 in flight) runs in a child process, which is killed with SIGKILL at random moments
-``--kills`` times, then run to the end. Printed: requests planned, answers received before each kill
-(committed in the cache), requests in flight at each kill (claimed, unanswered), requests the server
-received more than once, answers it delivered more than once, and whether every answer received before a
-kill reached the output unchanged.
+``synth_generate`` (64 in flight) runs in a child process, which is killed with SIGKILL ``--kills`` times
+(each once a random further share of the requests is answered, plus a random delay), then run to the end.
+Printed: requests planned, answers received before each kill (committed in the cache), requests in flight
+at each kill (claimed, unanswered), requests the server received more than once, answers it delivered more
+than once, and whether every answer received before a kill reached the output unchanged.
 """
 
 from __future__ import annotations
@@ -76,9 +76,17 @@ def main() -> int:
         command += ["-o", str(folder / "out"), "-w", "1", "-q"]
         received_before: dict[tuple, bytes] = {}
         in_flight_at_kills = 0
+        planned = 2 * args.documents
         for kill in range(args.kills):
             process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(2.0, 6.0))
+            # kill once a random share more of the requests has been answered, at a random moment
+            target = min(planned - 1, int(planned * (kill + rng.uniform(0.2, 0.8)) / (args.kills + 1)))
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and process.poll() is None:
+                if sum(s == "answered" for s, _ in cache_rows(cache).values()) >= target:
+                    break
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 0.3))
             process.send_signal(signal.SIGKILL)
             process.wait()
             state = cache_rows(cache)
