@@ -7,8 +7,9 @@ request it receives and every answer it delivers, per payload. ``curate run`` wi
 ``synth_generate`` (64 in flight) runs in a child process, which is killed with SIGKILL ``--kills`` times
 (each once a random further share of the requests is answered, plus a random delay), then run to the end.
 Printed: requests planned, answers received before each kill (committed in the cache), requests in flight
-at each kill (claimed, unanswered), requests the server received more than once, answers it delivered more
-than once, and whether every answer received before a kill reached the output unchanged.
+at each kill (claimed, unanswered), requests the server received more than once (and how many of those it
+had finished: answers on their way when the process died), answered requests sent again after a kill (the
+guarantee: 0), and whether every answer received before a kill stayed unchanged.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ stages:
 """
 
 
-def cache_rows(path: Path) -> dict[tuple, tuple[str, bytes | None]]:
+def cache_rows(path: Path) -> dict[str, tuple[str, bytes | None]]:
+    """payload hash -> (state, response); the server counts requests under the same hash."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            found = connection.execute("SELECT source_id, template_id, state, response FROM requests").fetchall()
+            found = connection.execute("SELECT payload_hash, state, response FROM requests").fetchall()
     except sqlite3.OperationalError:
         return {}
-    return {(s, t): (state, response) for s, t, state, response in found}
+    return {payload: (state, response) for payload, state, response in found}
 
 
 def main() -> int:
@@ -74,8 +76,10 @@ def main() -> int:
         cache = folder / "out" / "synth_cache.sqlite"
         command = [sys.executable, "-m", "curation", "run", str(recipe), "-i", str(folder / "in")]
         command += ["-o", str(folder / "out"), "-w", "1", "-q"]
-        received_before: dict[tuple, bytes] = {}
+        received_before: dict[str, bytes] = {}
         in_flight_at_kills = 0
+        sent_again_after_answer = 0
+        snapshots: list[tuple[set[str], dict[str, int]]] = []
         planned = 2 * args.documents
         for kill in range(args.kills):
             process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,12 +98,15 @@ def main() -> int:
             pending = sum(s == "pending" for s, _ in state.values())
             in_flight_at_kills += pending
             received_before |= answered
+            snapshots.append((set(answered), dict(server.log.received)))
             print(f"kill {kill + 1}: {len(answered):,} answers in the cache, {pending} requests in flight")
         started = time.perf_counter()
         final = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert final.returncode == 0, final.stderr.decode()
         state = cache_rows(cache)
         unchanged = all(state[k][1] == r for k, r in received_before.items())
+        for answered, received in snapshots:  # asked for again after its answer was in the cache?
+            sent_again_after_answer += sum(server.log.received[k] > received.get(k, 0) for k in answered)
         received_twice = sum(1 for n in server.log.received.values() if n > 1)
         delivered_twice = len(server.log.repeats())
         print(f"final run: {time.perf_counter() - started:.1f}s")
@@ -107,10 +114,14 @@ def main() -> int:
             f"\nrequests planned {len(state):,}; answered {sum(s == 'answered' for s, _ in state.values()):,}; "
             f"received by the server {sum(server.log.received.values()):,}"
         )
-        print(f"requests in flight at the kills (sent again): {in_flight_at_kills}")
-        print(f"requests the server received twice: {received_twice}")
-        print(f"answered requests sent twice (answers delivered twice): {delivered_twice}")
-        print(f"answers received before a kill kept unchanged: {unchanged}")
+        print(f"requests in flight at the kills (claimed, no answer received; sent again): {in_flight_at_kills}")
+        print(f"requests the server received more than once: {received_twice}")
+        print(
+            f"  of which the server had finished before the kill (answer in transit, lost with the process): "
+            f"{delivered_twice}"
+        )
+        print(f"answered requests sent again after a kill: {sent_again_after_answer}")
+        print(f"answers received before a kill kept unchanged in the cache and output: {unchanged}")
     return 0
 
 
