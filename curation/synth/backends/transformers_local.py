@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from curation.synth.backends.base import Backend, BackendConfigError, BackendError, ChatRequest, Completion
+from curation.synth.models import ModelNotFoundError, resolve_model
 
 logger = logging.getLogger(__name__)
 PLAIN_ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
@@ -110,7 +111,11 @@ class TransformersBackend(Backend):
         self._queue: queue.Queue | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.load()
+        self.lm = None
+        try:
+            resolve_model(model)  # a missing file fails here; the weights load on first use
+        except ModelNotFoundError as error:
+            raise BackendConfigError(str(error)) from error
 
     @property
     def concurrency(self) -> int:
@@ -126,7 +131,8 @@ class TransformersBackend(Backend):
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Load the tokenizer and model (once per process)."""
+        """Load the tokenizer and model (once per process, on first use: a worker whose pass needs no
+        generation, such as a collect pass before a global stage, never pays for it)."""
         import time
 
         import torch
@@ -147,9 +153,17 @@ class TransformersBackend(Backend):
         self.load_seconds = time.perf_counter() - started
         self._torch = torch
 
+    def ready(self) -> TransformersBackend:
+        """Load the model unless it is loaded; returns the backend."""
+        with self._lock:
+            if self.lm is None:
+                self.load()
+        return self
+
     def prompt_text(self, request: ChatRequest) -> str:
         """The text the model continues: the chat template with the assistant header, then the prefix."""
         messages = [dict(m) for m in request.messages]
+        self.ready()
         if getattr(self.tokenizer, "chat_template", None):
             text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         else:
@@ -163,10 +177,9 @@ class TransformersBackend(Backend):
         return await future
 
     def _ensure_thread(self) -> queue.Queue:
+        self.ready()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                if getattr(self, "lm", None) is None:
-                    self.load()
                 self._queue = queue.Queue()
                 self._thread = threading.Thread(target=self._serve, name="synth-generate", daemon=True)
                 self._thread.start()
@@ -203,6 +216,7 @@ class TransformersBackend(Backend):
 
         from transformers import GenerationConfig, LogitsProcessorList
 
+        self.ready()
         torch = self._torch
         texts = [self.prompt_text(r) for r in requests]
         encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
