@@ -12,7 +12,6 @@ where the user's environment allows it; a string that looks like a path but does
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -90,7 +89,7 @@ def load_causal_lm(reference: str, device: str = "cpu", dtype: str = "auto", tru
     from transformers.utils import logging as transformers_logging
 
     source = resolve_model(reference)
-    transformers_logging.disable_progress_bar()  # GGUF de-quantisation and weight loading draw bars per tensor
+    transformers_logging.disable_progress_bar()  # weight loading draws a bar (GGUF de-quantisation still shows one)
     if dtype == "auto":
         torch_dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
     else:
@@ -100,26 +99,9 @@ def load_causal_lm(reference: str, device: str = "cpu", dtype: str = "auto", tru
     model_kwargs = dict(kwargs, dtype=torch_dtype, trust_remote_code=trust_remote_code)
     if not source.gguf_file:
         model_kwargs["use_safetensors"] = True
-    # GGUF de-quantisation draws a tqdm bar per tensor with no switch of its own; TQDM_DISABLE quiets it
-    with _environment(TQDM_DISABLE="1"):
-        model = AutoModelForCausalLM.from_pretrained(source.folder, **model_kwargs)
+    model = AutoModelForCausalLM.from_pretrained(source.folder, **model_kwargs)
     model.eval().requires_grad_(False).to(device)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, model
-
-
-@contextmanager
-def _environment(**values: str):
-    """Set environment variables for the duration of a block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
