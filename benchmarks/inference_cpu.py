@@ -51,6 +51,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEB = REPO_ROOT.parent / "shared" / "data" / "web"
+LOCAL_ONLY = {"local_files_only": True, "trust_remote_code": False}
+"""Every model here is a local folder: never fetch, never run a checkpoint's own code."""
 sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
@@ -113,9 +115,9 @@ def build_minilm_classifier(folder: Path) -> Path:
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = AutoModelForSequenceClassification.from_pretrained(str(minilm_folder()), num_labels=2)
+        model = AutoModelForSequenceClassification.from_pretrained(str(minilm_folder()), num_labels=2, **LOCAL_ONLY)
     model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(str(minilm_folder())).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(minilm_folder()), **LOCAL_ONLY).save_pretrained(folder)
     return folder
 
 
@@ -129,7 +131,7 @@ def build_roberta_base(folder: Path) -> Path:
 
     from curation.inference.synthetic import save_random_model
 
-    tokenizer = AutoTokenizer.from_pretrained(str(minilm_folder()))
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_folder()), **LOCAL_ONLY)
     return save_random_model(folder, roberta_base_config(), tokenizer, "classify", seed=0)
 
 
@@ -172,8 +174,8 @@ def naive_batches(folder: Path, max_length: int, batch_size: int, device: str = 
     """Fixed-size batches in file order: tokenise, pad to the batch's longest, run, softmax."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModelForSequenceClassification.from_pretrained(str(folder), dtype=dtype).eval().to(device)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), **LOCAL_ONLY)
+    model = AutoModelForSequenceClassification.from_pretrained(str(folder), dtype=dtype, **LOCAL_ONLY).eval().to(device)
 
     @torch.inference_mode()
     def run(texts: list[str]) -> np.ndarray:
@@ -242,7 +244,7 @@ def count_tokens(folder: Path, texts: list[str], max_length: int) -> int:
     """Tokens the model reads (special tokens included, padding excluded), the same for every method."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), **LOCAL_ONLY)
     encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     return sum(len(ids) for ids in encoded)
 

@@ -12,6 +12,10 @@ holds global stages in phases:
    waves run in order. Each task is idempotent and has a key, so a resumed run skips finished tasks.
 3. **apply** — per shard: the intermediate documents flow through ``apply`` (which drops or marks them,
    e.g. duplicates, with a reason) and then through the rest of the recipe to the writer.
+4. **finalize** — once every output shard of the run is committed: ``finalize_waves`` lists waves of tasks,
+   run like the global waves, for what must not happen before the output exists (publishing this run's
+   state to a persistent index that later runs trust, say). A rerun that finds every shard committed still
+   runs the finalize tasks a crash left undone.
 
 A global stage only ever sees documents, its ``ShardContext`` and its work folder; it never reaches into
 the executor. Its parameters and state must be picklable, like any stage's.
@@ -26,6 +30,13 @@ from typing import Any
 from datatrove.data import DocumentsPipeline
 from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
+
+
+class GlobalStageError(RuntimeError):
+    """A global stage refuses to run as asked: its state is incompatible, or held by another run.
+
+    Raised while the run is planned (``global_waves``) or by a task; the message says what to do.
+    """
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,17 @@ class GlobalStage(PipelineStep):
     def run_global_task(self, task: GlobalTask, workdir: DataFolder) -> None:
         """Do one task; it must be safe to run again after a crash (write to temporary names, then rename)."""
 
+    def finalize_waves(self, workdir: DataFolder, shard_stems: list[str]) -> list[list[GlobalTask]]:
+        """Work that may run only once every output shard of the run is committed, as waves of tasks for
+        ``run_global_task``; none by default.
+
+        Called in the process that plans the run, also by a rerun that finds every shard committed, to see
+        whether anything is left: keep it cheap and free of side effects, and list only what is still to do.
+        Each task, like any global task, must be safe to run again after a crash; a finished task leaves a
+        marker, so a rerun skips it.
+        """
+        return []
+
     @abstractmethod
     def apply(self, data: DocumentsPipeline, context: ShardContext) -> DocumentsPipeline:
         """Use the global result for this shard: drop or annotate documents.
@@ -78,6 +100,12 @@ class GlobalStage(PipelineStep):
         To drop a document, do not yield it and call ``self.stat_update(f"dropped_{reason}")``: the executor
         reads drop reasons from the stage's stats, as for any datatrove filter.
         """
+
+    def published_files(self) -> dict[str, str]:
+        """Files of the work folder copied into the output folder once the global waves have all finished:
+        ``{path in the output: path in the work folder}`` (a report, a model a later run can reuse). A file
+        the stage did not write is skipped."""
+        return {}
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         raise TypeError(

@@ -1,4 +1,5 @@
-"""Pipeline steps used only by tests: a slow stage (to kill a run midway) and a stage that kills its worker."""
+"""Pipeline steps used only by tests: slow or waiting stages (to catch a run midway), stages that kill their
+process at a chosen point, small global stages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from curation.dedup.minhash_stage import MinHashDedup
 from curation.global_stage import GlobalStage, GlobalTask
 
 
@@ -30,6 +32,25 @@ class SleepPerDocument(PipelineStep):
             yield document
 
 
+class WaitForFile(PipelineStep):
+    """Hold the first document until ``path`` exists (at most ``timeout`` seconds): keeps a run mid-way
+    for exactly as long as a test needs, whatever the machine's speed."""
+
+    name = "wait for a file"
+    type = "🧪 - TEST"
+
+    def __init__(self, path: str, timeout: float = 120.0):
+        super().__init__()
+        self.path = path
+        self.timeout = timeout
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        deadline = time.monotonic() + self.timeout
+        while not Path(self.path).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield from data
+
+
 class KillWorkerOnce(PipelineStep):
     """SIGKILL the worker process the first time a document with ``doc_id`` passes (a flag file remembers)."""
 
@@ -47,6 +68,25 @@ class KillWorkerOnce(PipelineStep):
                 Path(self.flag_file).write_text(str(os.getpid()))
                 os.kill(os.getpid(), signal.SIGKILL)
             yield document
+
+
+class MinHashDedupKilledAt(MinHashDedup):
+    """``minhash_dedup`` with an index that SIGKILLs its own process when global task ``kill_task`` starts.
+
+    Once (a flag file remembers). Run with one worker, global tasks run in the run's own process, so the whole
+    run dies at that precise point: between the output commit and the index publish, say.
+    """
+
+    def __init__(self, kill_task: str, flag_file: str, index_path: str):
+        super().__init__(index_path=index_path)
+        self.kill_task = kill_task
+        self.flag_file = flag_file
+
+    def run_global_task(self, task, workdir):
+        if task.key == self.kill_task and not Path(self.flag_file).exists():
+            Path(self.flag_file).write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        super().run_global_task(task, workdir)
 
 
 class CountConstructions(PipelineStep):

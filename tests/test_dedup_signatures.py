@@ -55,7 +55,7 @@ def test_permutations_are_datasketch_permutations(scheme):
 
 
 @pytest.mark.parametrize("scheme", ["affine32", "legacy"])
-@pytest.mark.parametrize(("kind", "ngram"), [("word", 5), ("word", 1), ("char", 24), ("char", 3)])
+@pytest.mark.parametrize(("kind", "ngram"), [("word", 5), ("word", 1), ("char", 24), ("char", 3), ("auto", 5)])
 def test_signatures_equal_datasketch_with_our_shingle_hash(scheme, kind, ngram):
     hasher = MinHasher(num_perm=64, seed=3, ngram=ngram, shingle=kind, scheme=scheme)
     signatures, counts = hasher.signatures(TRICKY)

@@ -9,6 +9,7 @@ from datatrove.data import Document
 from datatrove.utils.word_tokenizers import SpaCyTokenizer
 
 from curation.filters.rules import C4Quality, GopherQuality, word_tokenizer_for
+from curation.filters.words import RegexWordSplitter
 from curation.recipe.loader import RecipeError, check_recipe, parse_recipe
 from curation.sample import generate_sample, load_truth
 from tests.helpers import read_output_rows
@@ -79,11 +80,16 @@ def test_only_languages_leaves_other_documents_alone():
     assert stage.stats["skipped_language"].total == 1
 
 
-def test_word_splitting_is_a_blank_spacy_pipeline_needing_no_download():
+def test_word_splitting_gives_the_blank_spacy_words_and_spacy_stays_available_on_request():
+    sentence = "Die Brücke, nicht das Boot."
+    words = ["Die", "Brücke", ",", "nicht", "das", "Boot", "."]
     tokenizer = word_tokenizer_for("de")
-    assert isinstance(tokenizer, SpaCyTokenizer) and tokenizer.language == "de"
-    assert tokenizer.word_tokenize("Die Brücke, nicht das Boot.") == ["Die", "Brücke", ",", "nicht", "das", "Boot", "."]
-    assert tokenizer.tokenizer.pipe_names == ["sentencizer"]  # no trained components, nothing to download
+    assert isinstance(tokenizer, RegexWordSplitter) and tokenizer.language == "de"
+    assert tokenizer.word_tokenize(sentence) == words
+    assert word_tokenizer_for("de") is tokenizer  # one per language and process, shared by every stage
+    spacy = word_tokenizer_for("de", splitter="spacy")
+    assert isinstance(spacy, SpaCyTokenizer) and spacy.word_tokenize(sentence) == words
+    assert spacy.tokenizer.pipe_names == ["sentencizer"]  # no trained components, nothing to download
 
 
 def test_c4_rules_are_configurable_and_report_their_reason():

@@ -113,3 +113,41 @@ def test_python_api_does_what_the_yaml_recipe_does(tmp_path):
     yaml_rows = sorted(r["id"] for r in read_output_rows(tmp_path / "yaml"))
     api_rows = sorted(r["id"] for r in read_output_rows(tmp_path / "api"))
     assert yaml_rows == api_rows and 0 < len(yaml_rows) < 30
+
+
+def test_the_fingerprint_counts_what_decides_a_shards_output_and_not_the_selection():
+    base = parse_recipe("input: {glob: '*.jsonl'}\nstages: [gopher_quality]\n")
+    narrower = parse_recipe("input: {glob: 'a*.jsonl', recursive: false}\nstages: [gopher_quality]\n")
+    assert base.fingerprint() == narrower.fingerprint()
+    for changed in (
+        "input: {text_field: body}\nstages: [gopher_quality]\n",
+        "input: {id_field: doc_id}\nstages: [gopher_quality]\n",
+        "input: {format: jsonl}\nstages: [gopher_quality]\n",
+        "stages: [gopher_quality, fineweb_quality]\n",
+        "stages:\n  - stage: gopher_quality\n    params: {min_doc_words: 10}\n",
+        "stages: [gopher_quality]\noutput: {format: jsonl}\n",
+    ):
+        assert parse_recipe(changed).fingerprint() != base.fingerprint(), changed
+
+
+def test_the_fingerprint_of_step_instances_is_the_same_in_every_process():
+    """Python-API recipes hold step objects: sets, compiled patterns and functions must not make two
+    processes disagree (a rerun would otherwise be taken for another recipe)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from datatrove.pipeline.filters import LambdaFilter\n"
+        "from curation.filters.rules import GopherQuality\n"
+        "from curation.recipe.model import Recipe\n"
+        "recipe = Recipe(stages=[GopherQuality(), LambdaFilter(lambda d: len(d.text) > 3)])\n"
+        "print(recipe.fingerprint())\n"
+    )
+    fingerprints = set()
+    for seed in ("1", "2", "3"):
+        env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "PYTHONHASHSEED": seed}
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        fingerprints.add(result.stdout.strip())
+    assert len(fingerprints) == 1

@@ -47,7 +47,7 @@ class DomainClassify(ClassifierStage):
         quality_key: where ``quality_score`` wrote the quality score.
         keep_domains: drop documents of any other domain (reason ``domain_not_wanted``); None keeps all.
         domain_key: the metadata field for the label (``<domain_key>_score``, ``_source`` beside it).
-        token_counter: ``words``, or a tokenizer (folder, tokenizer.json, hub id) for exact token counts.
+        token_counter: ``words``, or a tokenizer (folder, tokenizer.json, ``hf://`` hub id) for exact token counts.
         device, precision, max_length, max_batch_tokens, quantize, engine_options: the inference engine's
             options (transformers models).
         batch_size: documents per fastText call.
@@ -92,6 +92,15 @@ class DomainClassify(ClassifierStage):
         self.keep_domains = frozenset(keep_domains) if keep_domains is not None else None
         self.domain_key = domain_key
         self.tokens = TokenCounter(token_counter)
+
+    @classmethod
+    def model_locations(cls, params: dict[str, Any]) -> dict[str, str]:
+        """The classifier and, when it is not ``words``, the token counter's tokenizer."""
+        locations = super().model_locations(params)
+        counter = params.get("token_counter", WORDS)
+        if counter and counter != WORDS:
+            locations["token_counter"] = str(counter)
+        return locations
 
     def _probability_of(self, label: str, row: np.ndarray | None) -> float | None:
         if row is None or self.classifier is None or label not in self.classifier.label_names:

@@ -73,9 +73,11 @@ def load_base_model(base: str, card: ClassifierCard, labels: list[str]):
     """Tokenizer and a sequence-classification model on ``base`` with a head for ``labels`` (or regression)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    source = resolve_base_model(base)
-    local = Path(source).is_dir()
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local, trust_remote_code=False)
+    from curation.inference.locations import resolve_model_location
+
+    location = resolve_model_location(resolve_base_model(base), what="base model")
+    source = location.source
+    tokenizer = AutoTokenizer.from_pretrained(source, **location.pretrained_kwargs())
     if card.head == "regression":
         head: dict[str, Any] = {"num_labels": 1, "problem_type": "regression"}
     else:
@@ -87,8 +89,7 @@ def load_base_model(base: str, card: ClassifierCard, labels: list[str]):
         }
     model = AutoModelForSequenceClassification.from_pretrained(
         source,
-        local_files_only=local,
-        trust_remote_code=False,
+        **location.pretrained_kwargs(),
         use_safetensors=True,
         ignore_mismatched_sizes=True,
         **head,

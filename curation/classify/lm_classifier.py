@@ -122,9 +122,11 @@ def build_lm_classifier(
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
-    local = Path(lm).expanduser().is_dir()
-    source = str(Path(lm).expanduser()) if local else lm
-    common = {"local_files_only": local, "trust_remote_code": trust_remote_code}
+    from curation.inference.locations import resolve_model_location
+
+    location = resolve_model_location(lm, what="language model")
+    source = location.source
+    common = location.pretrained_kwargs(trust_remote_code)
     tokenizer = AutoTokenizer.from_pretrained(source, **common)
     if not getattr(tokenizer, "is_fast", False):
         raise LMClassifierError(f"{lm}: the inference engine needs a fast (Rust) tokenizer")

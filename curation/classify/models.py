@@ -150,16 +150,22 @@ class TransformersModel(ClassifierModel):
         return self.engine.describe()
 
 
-def card_for(path: str) -> ClassifierCard:
-    """The model folder's card; for a folder or hub id without one, a card read from the model's config."""
-    folder = Path(path).expanduser()
-    if (folder / CARD_FILE).is_file():
+def card_for(path: str, trust_remote_code: bool = False) -> ClassifierCard:
+    """The model folder's card; for a folder or hub id without one, a card read from the model's config.
+
+    Raises ``ModelLocationError`` for a path that is not on this machine and not a hub id given as such.
+    """
+    from curation.inference.locations import resolve_model_location
+
+    location = resolve_model_location(path, what="classifier")
+    folder = Path(location.source)
+    if location.is_local and (folder / CARD_FILE).is_file():
         return load_card(folder)
-    if (folder / FASTTEXT_FILE).is_file() or folder.suffix in (".bin", ".ftz"):
+    if location.is_local and ((folder / FASTTEXT_FILE).is_file() or folder.suffix in (".bin", ".ftz")):
         return ClassifierCard(name=folder.stem, backend="fasttext")
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(str(folder) if folder.is_dir() else path, local_files_only=folder.is_dir())
+    config = AutoConfig.from_pretrained(location.source, **location.pretrained_kwargs(trust_remote_code))
     regression = getattr(config, "problem_type", None) == "regression" or config.num_labels == 1
     labels = [] if regression else [str(config.id2label[i]) for i in range(config.num_labels)]
     return ClassifierCard(
@@ -176,7 +182,7 @@ def card_for(path: str) -> ClassifierCard:
 def open_model(path: str, engine_options: dict[str, Any] | None = None, batch_size: int = 1024) -> ClassifierModel:
     """Open a model folder written by ``curate train`` (or any HF classifier folder / hub id, or a fastText
     ``.bin``) for inference."""
-    card = card_for(path)
+    card = card_for(path, trust_remote_code=bool((engine_options or {}).get("trust_remote_code", False)))
     folder = Path(path).expanduser()
     if card.backend == "fasttext":
         model_file = folder / FASTTEXT_FILE if folder.is_dir() else folder

@@ -72,6 +72,13 @@ class ClassifierStage(PipelineStep):
             backend = "transformers"
         return {} if backend == "fasttext" else dict(cls.resources)
 
+    @classmethod
+    def model_locations(cls, params: dict[str, Any]) -> dict[str, str]:
+        """The model paths these recipe parameters name (parameter -> path), checked when a recipe is
+        validated so a missing folder is reported before anything runs."""
+        model = params.get("model")
+        return {"model": str(model)} if model else {}
+
     def declared_resources(self) -> dict[str, int]:
         """``resources_for`` of this built stage (a step instance handed to the Python API)."""
         return self.resources_for({"model": self.model_path, "device": self.options.get("device", "auto")})
@@ -81,7 +88,7 @@ class ClassifierStage(PipelineStep):
         self.model_path = model
         self.options = options
         self.batch_size = batch_size
-        self.card = card_for(model) if model else None
+        self.card = card_for(model, bool(options.get("trust_remote_code", False))) if model else None
         self._classifier: ClassifierModel | None = None
         if model:
             self.load()

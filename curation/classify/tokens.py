@@ -1,7 +1,7 @@
 """Token counts for the per-domain summary: whitespace words by default, or exact counts from a tokenizer.
 
 ``words`` costs almost nothing and is what most corpus statistics quote. A tokenizer (a local folder with
-``tokenizer.json``, a ``tokenizer.json`` file, or a hub id where the network allows) gives the count the
+``tokenizer.json``, a ``tokenizer.json`` file, or a hub id given as ``hf://org/name``) gives the count the
 training run will see; it encodes a whole window at once in Rust threads, without truncation and without
 special tokens.
 """
@@ -37,17 +37,20 @@ def _load(source: str):
     """A ``tokenizers.Tokenizer`` without truncation or padding."""
     from tokenizers import Tokenizer
 
-    path = Path(source).expanduser()
-    if path.is_file():
+    from curation.inference.locations import resolve_model_location
+
+    location = resolve_model_location(source, what="tokenizer")
+    path = Path(location.source)
+    if location.is_local and path.is_file():
         tokenizer = Tokenizer.from_file(str(path))
-    elif (path / "tokenizer.json").is_file():
+    elif location.is_local and (path / "tokenizer.json").is_file():
         tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-    elif path.exists():
+    elif location.is_local:
         raise FileNotFoundError(f"token_counter {source!r}: no tokenizer.json there")
     else:
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(source).backend_tokenizer
+        tokenizer = AutoTokenizer.from_pretrained(location.source, **location.pretrained_kwargs()).backend_tokenizer
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer

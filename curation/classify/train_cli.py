@@ -23,10 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--data", required=True, help="labeled JSONL: text + label or score (+ source)")
     parser.add_argument("--output", "-o", help=f"model folder to write (default: {DEFAULT_OUTPUT_ROOT}/<name>)")
     parser.add_argument("--trainer", choices=["transformers", "fasttext"], help="override train.yaml's trainer")
-    parser.add_argument("--base-model", help="Hugging Face encoder: a local folder or a hub id")
+    parser.add_argument("--base-model", help="Hugging Face encoder: a local folder, or a hub id (hf://org/name)")
     parser.add_argument("--epochs", type=float, help="maximum epochs (transformers)")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--batch-size", type=int, help="documents per training step (overrides train.yaml)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (overrides train.yaml)")
     parser.add_argument("--max-length", type=int, help="tokens per document (head kept)")
     parser.add_argument("--patience", type=int, help="evaluations without improvement before stopping")
     parser.add_argument(
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-hold-out", action="store_true", help="hold no source out (overrides train.yaml's hold_out_sources)"
     )
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", type=int, help="random seed for splits, initialisation and order")
     parser.add_argument("--device", help="where to measure the trained model: auto, cpu, cuda (default auto)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     return parser

@@ -3,6 +3,12 @@
 Two documents are exact duplicates when their normalised texts are equal. 128 bits keep the chance of two
 different texts colliding negligible even at billions of documents (64 bits would not, by the birthday
 bound).
+
+The steps hold for every script: punctuation is what Unicode calls punctuation or a symbol (the vowel signs
+of Thai or Devanagari are parts of words, not punctuation), and whitespace beside a character of a script
+written without spaces (``curation.dedup.scripts.JOINING_RANGES``) is formatting, not a word boundary: a
+Chinese paragraph wrapped at other places, or written with and without spaces around Latin words, is the
+same text.
 """
 
 from __future__ import annotations
@@ -12,13 +18,25 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import regex
 import xxhash
 
-_PUNCTUATION = re.compile(r"[^\w\s]+")
+from curation.dedup.scripts import JOINING_RANGES
+
+NORMALISATION_VERSION = 2
+"""Bumped whenever a step changes what it does to some text (stored with an index, checked on reuse)."""
+
+_PUNCTUATION = regex.compile(r"[^\w\s]+")  # the regex module's \w covers combining marks; re's does not
 _DIGITS = re.compile(r"\d+")
+_JOINING_CLASS = "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in JOINING_RANGES)
+_JOINING = re.compile(f"[{_JOINING_CLASS}]")
+_WHITESPACE_BESIDE_JOINING = re.compile(rf"\s+(?=[{_JOINING_CLASS}])|(?<=[{_JOINING_CLASS}])\s+")
 
 
 def _collapse_whitespace(text: str) -> str:
+    """Runs of whitespace become one space, or nothing beside a character of a script without spaces."""
+    if not text.isascii() and _JOINING.search(text) is not None:  # isascii is O(1): most text skips the scan
+        text = _WHITESPACE_BESIDE_JOINING.sub("", text)
     return " ".join(text.split())
 
 
@@ -30,8 +48,10 @@ NORMALISATION_STEPS: dict[str, Callable[[str], str]] = {
     "collapse_whitespace": _collapse_whitespace,
     "strip": str.strip,
 }
-"""Named steps, applied in the order a recipe lists them. ``strip_punctuation`` replaces punctuation by a
-space (so collapse whitespace after it); ``strip_digits`` maps every number to ``0`` (dates, counters)."""
+"""Named steps, applied in the order a recipe lists them. ``strip_punctuation`` replaces punctuation and
+symbols by a space (so collapse whitespace after it); ``strip_digits`` maps every number to ``0`` (dates,
+counters); ``collapse_whitespace`` makes runs of whitespace one space, and removes those next to a character
+of a script written without spaces."""
 
 DEFAULT_NORMALISATION: tuple[str, ...] = ("lowercase", "collapse_whitespace")
 

@@ -9,7 +9,7 @@ from datatrove.io import DataFolder
 
 from curation.dedup import storage
 from curation.dedup.clusters import KeepPolicy
-from curation.dedup.exact import DEFAULT_NORMALISATION, check_normalisation, text_hashes
+from curation.dedup.exact import DEFAULT_NORMALISATION, NORMALISATION_VERSION, check_normalisation, text_hashes
 from curation.dedup.global_dedup import Action, ClusterDedupStage
 
 
@@ -49,7 +49,12 @@ class ExactDedup(ClusterDedupStage):
         return self._partitions
 
     def index_params(self) -> dict[str, Any]:
-        return {"normalisation": self.normalisation, "partitions": self._partitions, "hash": "xxh3-128"}
+        return {
+            "normalisation": self.normalisation,
+            "normalisation_version": NORMALISATION_VERSION,
+            "partitions": self._partitions,
+            "hash": "xxh3-128",
+        }
 
     def _describe_run(self) -> str:
         return f"exact dedup on text normalised by {self.normalisation or 'nothing'}"
@@ -57,7 +62,7 @@ class ExactDedup(ClusterDedupStage):
     def _new_state(self) -> dict[str, Any]:
         return {"hashes": []}
 
-    def _collect_batch(self, texts: list[str], first_position: int, state: dict[str, Any]) -> None:
+    def _collect_batch(self, texts: list[str], hints: list[Any], first_position: int, state: dict[str, Any]) -> None:
         state["hashes"].append(text_hashes(texts, self.normalisation))
 
     def _finish_collect(self, folder: DataFolder, stem: str, state: dict[str, Any], count: int) -> None:

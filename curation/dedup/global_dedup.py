@@ -9,9 +9,11 @@ bands); everything else is here:
 - wave 2, one task: connected components of all edges are the clusters; a policy picks the document each
   keeps; ``decisions/<stem>.parquet`` lists, per shard, every clustered document, its cluster and the id of
   the kept one;
-- waves 3-4, with a persistent index: each shard's state is copied into the index, then the index manifest
-  records the new generation;
-- ``apply`` (per shard): drops (or annotates) the duplicates, with a reason.
+- ``apply`` (per shard): drops (or annotates) the duplicates, with a reason;
+- with a persistent index, the run holds the index's lock from before it reads the index until it has
+  published, and publishes only in the finalize waves, once every output shard is committed: each shard's
+  state is copied into a fresh generation folder, then the manifest records the generation (see ``index``).
+  A crash before that leaves the index as it was: no document of an uncommitted output is ever "seen".
 
 Every task reads and writes files only, names its output deterministically and writes it atomically, so it
 can be rerun after a crash and run on any worker that sees the folders (a Dask cluster included).
@@ -20,6 +22,7 @@ can be rerun after a crash and run on any worker that sees the folders (a Dask c
 from __future__ import annotations
 
 import math
+import uuid
 from abc import abstractmethod
 from typing import Any, Literal
 
@@ -43,7 +46,7 @@ from curation.dedup.clusters import (
     unique_edges,
 )
 from curation.dedup.index import DedupIndex, Source
-from curation.global_stage import GlobalStage, GlobalTask, ShardContext
+from curation.global_stage import GlobalStage, GlobalStageError, GlobalTask, ShardContext
 
 Action = Literal["drop", "annotate"]
 DONE_MARKER = "decisions/_done.json"
@@ -110,8 +113,12 @@ class ClusterDedupStage(GlobalStage):
         """Per-shard accumulator filled by ``_collect_batch``."""
 
     @abstractmethod
-    def _collect_batch(self, texts: list[str], first_position: int, state: dict[str, Any]) -> None:
-        """Compute the keys (and anything else) of a batch of documents."""
+    def _collect_batch(self, texts: list[str], hints: list[Any], first_position: int, state: dict[str, Any]) -> None:
+        """Compute the keys (and anything else) of a batch of documents (``hints``: ``_key_hint`` of each)."""
+
+    def _key_hint(self, document: Document) -> Any:
+        """What besides its text decides a document's keys (read from it as it passes); None by default."""
+        return None
 
     @abstractmethod
     def _finish_collect(self, folder: DataFolder, stem: str, state: dict[str, Any], count: int) -> None:
@@ -137,20 +144,22 @@ class ClusterDedupStage(GlobalStage):
         ids: list[str] = []
         quality: list[float] = []
         texts: list[str] = []
+        hints: list[Any] = []
         state = self._new_state()
         for document in data:
             ids.append(str(document.id))
             quality.append(self._quality(document))
             texts.append(document.text)
+            hints.append(self._key_hint(document))
             self.stat_update("collected")
             yield document
             if len(texts) >= self.batch_size:
                 with self.track_time(unit="batch"):
-                    self._collect_batch(texts, len(ids) - len(texts), state)
-                texts = []
+                    self._collect_batch(texts, hints, len(ids) - len(texts), state)
+                texts, hints = [], []
         if texts:
             with self.track_time(unit="batch"):
-                self._collect_batch(texts, len(ids) - len(texts), state)
+                self._collect_batch(texts, hints, len(ids) - len(texts), state)
         self._finish_collect(context.workdir, context.stem, state, len(ids))
         # the docs table is written last: its presence means the shard's whole state is there
         storage.save_table(
@@ -175,6 +184,10 @@ class ClusterDedupStage(GlobalStage):
         digest = xxhash.xxh3_64_hexdigest("\n".join([str(workdir.path), *stems]).encode())
         return f"g-{digest}"
 
+    def index_owner(self, workdir: DataFolder) -> str:
+        """How this run is named in the index lock: its stage work folder (one per output folder)."""
+        return str(workdir.path)
+
     def global_waves(self, workdir: DataFolder, shard_stems: list[str]) -> list[list[GlobalTask]]:
         stems = sorted(shard_stems)
         missing = [stem for stem in stems if not workdir.exists(f"docs/{stem}.parquet")]
@@ -185,20 +198,50 @@ class ClusterDedupStage(GlobalStage):
             )
         index = self._index()
         indexed: list[list[str]] = []
+        generations: list[str] = []
         generation = self.generation_name(workdir, stems)
         if index is not None:
-            index.check_compatible(type(self).__name__, self.index_params())
+            owner = self.index_owner(workdir)
+            index.acquire(owner)  # held until this run publishes: nobody publishes what this run does not see
+            try:
+                index.check_compatible(type(self).__name__, self.index_params())
+            except GlobalStageError:
+                index.release(owner)
+                raise
             indexed = [[s.prefix, s.stem] for s in index.sources(exclude_generation=generation)]
+            generations = [entry["name"] for entry in index.generations() if entry["name"] != generation]
         logger.info(f"{self._describe_run()}; {len(stems)} shard(s), {len(indexed)} indexed shard(s)")
-        params = {"stems": stems, "indexed": indexed}
-        waves = [
+        params = {"stems": stems, "indexed": indexed, "generations": generations}
+        return [
             [GlobalTask(f"buckets-p{p:03d}", {**params, "partition": p}) for p in range(self.partitions)],
             [GlobalTask("clusters", params)],
         ]
-        if index is not None:
-            waves.append([GlobalTask(f"index-copy-{stem}", {"stem": stem, "generation": generation}) for stem in stems])
-            waves.append([GlobalTask("index-commit", {"stems": stems, "generation": generation})])
-        return waves
+
+    def finalize_waves(self, workdir: DataFolder, shard_stems: list[str]) -> list[list[GlobalTask]]:
+        """With an index: copy each shard's state into a new generation folder, then publish it (see ``index``).
+
+        Nothing when the generation is already published (and the lock given back).
+        """
+        index = self._index()
+        if index is None:
+            return []
+        stems = sorted(shard_stems)
+        generation = self.generation_name(workdir, stems)
+        done = storage.load_json(workdir, DONE_MARKER) if workdir.exists(DONE_MARKER) else {}
+        attempt = done.get("attempt")
+        if attempt is None:  # the work folder was cleared, or made by a version that published earlier
+            if index.is_published(generation):
+                return []
+            raise GlobalStageError(
+                f"{type(self).__name__}: cannot publish to the dedup index at {index.path}: the cluster decisions "
+                f"are missing from {workdir.path}; run again with --force"
+            )
+        path = f"generations/{generation}/{attempt}/"
+        commit = GlobalTask("index-commit", {"stems": stems, "generation": generation, "path": path})
+        if index.is_published(generation, path):
+            return [[commit]] if index.holds_lock(self.index_owner(workdir)) else []
+        copies = [GlobalTask(f"index-copy-{stem}", {"stem": stem, "path": path}) for stem in stems]
+        return [copies, [commit]]
 
     def _sources(self, workdir: DataFolder, params: dict[str, Any]) -> list[Source]:
         """This run's shards (in ``stems`` order) then the indexed ones; a node's source is its list position."""
@@ -283,6 +326,8 @@ class ClusterDedupStage(GlobalStage):
             )
             written.append(sources[slot].stem)
         summary = {
+            "attempt": uuid.uuid4().hex[:16],  # names this decision's index generation folder
+            "index_generations": params.get("generations", []),
             "stems_with_decisions": written,
             "candidate_pairs": candidates,
             "verified_pairs": len(edges),
@@ -309,12 +354,15 @@ class ClusterDedupStage(GlobalStage):
         return ids, quality
 
     def _index_copy_task(self, params: dict[str, Any], workdir: DataFolder) -> None:
-        """Copy one shard's state into the index; bucket rows of documents this run dropped are left out."""
+        """Copy one shard's state into the new generation folder; bucket rows of dropped documents are left out.
+
+        Nothing reads that folder until the manifest names it, so a crash midway leaves the index unchanged.
+        """
         index = self._index()
         assert index is not None
         stem = params["stem"]
         source = Source(workdir, "", stem, stem, False)
-        target = Source(index.folder, index.generation_prefix(params["generation"]), stem, stem, True)
+        target = Source(index.folder, params["path"], stem, stem, True)
         dropped = self._dropped_positions(workdir, stem)
         for partition in range(self.partitions):
             arrays = storage.load_arrays(workdir, source.path("buckets", ".npz", partition))
@@ -324,19 +372,22 @@ class ClusterDedupStage(GlobalStage):
             )
         for relative in self._extra_index_files(source):
             storage.write_bytes(index.folder, target.prefix + relative, storage.read_bytes(workdir, relative))
-        # the docs table last, as in collect: its presence marks the copy complete
         storage.write_bytes(
             index.folder, target.path("docs", ".parquet"), storage.read_bytes(workdir, source.path("docs", ".parquet"))
         )
 
     def _index_commit_task(self, params: dict[str, Any], workdir: DataFolder) -> None:
+        """Publish the generation: the manifest names it, under the lock, which is then given back."""
         index = self._index()
         assert index is not None
         documents = 0
         for stem in params["stems"]:
-            documents += storage.load_table(workdir, f"docs/{stem}.parquet", ["id"]).num_rows
-        index.record_generation(
-            params["generation"], params["stems"], documents, type(self).__name__, self.index_params()
+            total = storage.load_table(workdir, f"docs/{stem}.parquet", ["id"]).num_rows
+            documents += total - len(self._dropped_positions(workdir, stem))
+        done = storage.load_json(workdir, DONE_MARKER)
+        entry = {"name": params["generation"], "path": params["path"], "stems": params["stems"], "documents": documents}
+        index.publish(
+            self.index_owner(workdir), entry, type(self).__name__, self.index_params(), done["index_generations"]
         )
 
     def _dropped_positions(self, workdir: DataFolder, stem: str) -> np.ndarray:

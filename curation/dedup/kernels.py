@@ -40,6 +40,15 @@ SCHEME_AFFINE32 = 0
 SCHEME_LEGACY = 1
 MODE_WORDS = 0
 MODE_CHARACTERS = 1
+MODE_AUTO = 2
+SCRIPT_DETECT = -2
+"""Per-document script in ``auto`` mode: detect it from the characters (``>= 0``: a script id; -1: words)."""
+SCRIPT_WORDS = -1
+SCRIPT_HANI = 0
+SCRIPT_JPAN = 1
+_FIRST_SCRIPT_CODE_POINT = 0x0E00
+SCRIPT_SHARE = 0.25
+"""Kept equal to ``scripts.SCRIPT_SHARE`` (checked where the kernels are called)."""
 
 
 @njit(inline="always")
@@ -147,14 +156,20 @@ def _decode(buf, p):
     )
 
 
-@njit(cache=True)
-def compact_words(buf, start, end, non_word_ranges, out, word_ends):
-    """Copy the words of ``buf[start:end]`` into ``out`` separated by single spaces.
+@njit(inline="always")
+def _script_id(cp, script_ranges):
+    """The script id of code point ``cp`` in the sorted ``(low, high, id)`` table, or -1."""
+    for i in range(script_ranges.shape[0]):
+        if cp < script_ranges[i, 0]:
+            return -1
+        if cp <= script_ranges[i, 1]:
+            return script_ranges[i, 2]
+    return -1
 
-    ``word_ends[i]`` receives the end offset (in ``out``) of word ``i``; returns the number of words. Word
-    ``i`` starts at ``word_ends[i - 1] + 1`` (0 for the first), so a run of ``n`` words is one contiguous
-    slice of ``out`` — exactly the bytes of ``" ".join(words)`` that the Python reference hashes.
-    """
+
+@njit(inline="always")
+def _compact_words(buf, start, end, non_word_ranges, out, word_ends):
+    """The body of ``compact_words``, inlined into the batch loops."""
     count = 0
     length = 0
     in_word = False
@@ -179,6 +194,122 @@ def compact_words(buf, start, end, non_word_ranges, out, word_ends):
         word_ends[count] = length
         count += 1
     return count
+
+
+@njit(cache=True)
+def compact_words(buf, start, end, non_word_ranges, out, word_ends):
+    """Copy the words of ``buf[start:end]`` into ``out`` separated by single spaces.
+
+    ``word_ends[i]`` receives the end offset (in ``out``) of word ``i``; returns the number of words. Word
+    ``i`` starts at ``word_ends[i - 1] + 1`` (0 for the first), so a run of ``n`` words is one contiguous
+    slice of ``out`` — exactly the bytes of ``" ".join(words)`` that the Python reference hashes.
+    """
+    return _compact_words(buf, start, end, non_word_ranges, out, word_ends)
+
+
+@njit(inline="always")
+def _compact_words_counting_scripts(buf, start, end, non_word_ranges, script_ranges, out, word_ends, counts):
+    """``compact_words``, also adding to ``counts[k]`` the word code points of script ``k`` of ``script_ranges``.
+
+    A separate copy rather than a flag, so the plain word path keeps its speed. Counting costs one comparison
+    per word code point: none of these scripts starts below U+0E00.
+    """
+    count = 0
+    length = 0
+    in_word = False
+    p = start
+    while p < end:
+        cp, size = _decode(buf, p)
+        if _is_word_codepoint(cp, non_word_ranges):
+            if not in_word:
+                if count > 0:
+                    out[length] = _SPACE
+                    length += 1
+                in_word = True
+            for k in range(size):
+                out[length] = buf[p + k]
+                length += 1
+            if cp >= _FIRST_SCRIPT_CODE_POINT:
+                script = _script_id(cp, script_ranges)
+                if script >= 0:
+                    counts[script] += 1
+        elif in_word:
+            word_ends[count] = length
+            count += 1
+            in_word = False
+        p += size
+    if in_word:
+        word_ends[count] = length
+        count += 1
+    return count
+
+
+@njit(inline="always")
+def _dominant_script(counts, out, length, words):
+    """The script a document is shingled in, or -1 for words (``scripts.detect_script``).
+
+    ``counts``: its word code points per script; ``out[:length]``: its ``words`` compacted words (read only
+    when some code point is in a script written without spaces, to count all word code points).
+    """
+    han = counts[SCRIPT_HANI]
+    kana = counts[SCRIPT_JPAN]
+    if kana > 0 and kana * 20 >= kana + han:
+        kana += han
+        han = 0
+    unspaced = 0
+    best = -1
+    best_count = 0
+    for k in range(counts.shape[0]):
+        c = counts[k]
+        if k == SCRIPT_HANI:
+            c = han
+        elif k == SCRIPT_JPAN:
+            c = kana
+        unspaced += c
+        if c > best_count:
+            best = k
+            best_count = c
+    if unspaced == 0:
+        return -1
+    total = 1 - words  # the separators between words are not word code points
+    for p in range(length):
+        if (out[p] & 0xC0) != 0x80:
+            total += 1
+    if unspaced < SCRIPT_SHARE * total:
+        return -1
+    return best
+
+
+@njit(inline="always")
+def _auto_units(buf, start, end, ngram, script, non_word_ranges, script_ranges, script_lengths, out, ends, counts):
+    """Shingle units of one document in ``auto`` mode: ``(units, n, gap)``.
+
+    Words (``gap`` 1: units are separated by one space in ``out``) unless the document is in a script written
+    without spaces (``script``, or detected when it is ``SCRIPT_DETECT``): then the separators are squeezed
+    out and every code point is a unit (``gap`` 0), ``n`` being the script's shingle length. Either way,
+    unit ``i`` ends at ``ends[i]`` and starts at ``ends[i - 1] + gap``.
+    """
+    for k in range(counts.shape[0]):
+        counts[k] = 0
+    count = _compact_words_counting_scripts(buf, start, end, non_word_ranges, script_ranges, out, ends, counts)
+    if count == 0:
+        return count, ngram, 1
+    if script == SCRIPT_DETECT:
+        script = _dominant_script(counts, out, ends[count - 1], count)
+    if script < 0:
+        return count, ngram, 1
+    length = 0
+    for p in range(ends[count - 1]):
+        if out[p] != _SPACE:
+            out[length] = out[p]
+            length += 1
+    units = 0
+    for p in range(1, length):
+        if (out[p] & 0xC0) != 0x80:
+            ends[units] = p
+            units += 1
+    ends[units] = length
+    return units + 1, script_lengths[script], 0
 
 
 @njit(inline="always")
@@ -211,16 +342,34 @@ def _permute_into(signature, hv, a, b, scheme):
 
 
 @njit(cache=True)
-def minhash_batch(buf, offsets, ngram, mode, a, b, scheme, seed, non_word_ranges, signatures, shingle_counts):
+def minhash_batch(
+    buf,
+    offsets,
+    ngram,
+    mode,
+    a,
+    b,
+    scheme,
+    seed,
+    non_word_ranges,
+    scripts,
+    script_ranges,
+    script_lengths,
+    signatures,
+    shingle_counts,
+):
     """Signatures of documents ``buf[offsets[i]:offsets[i + 1]]`` into ``signatures[i]`` (all-max if empty).
 
     Word mode: shingles are ``ngram`` consecutive words joined by one space; a document with fewer words
     has one shingle, all of its words. Character mode: shingles are ``ngram`` consecutive code points of the
-    (already normalised) text, or the whole text if it is shorter. ``shingle_counts[i]`` gets the number
-    of shingles hashed (duplicates included).
+    (already normalised) text, or the whole text if it is shorter. Auto mode: words, or for a document in a
+    script written without spaces (``scripts[i]``, a script id, or ``SCRIPT_DETECT``), that script's
+    ``script_lengths`` consecutive code points of its words joined without separators (see ``_auto_units``).
+    ``shingle_counts[i]`` gets the number of shingles hashed (duplicates included).
     """
     n_docs = offsets.shape[0] - 1
     scratch, ends = _word_scratch(offsets)
+    counts = np.zeros(script_lengths.shape[0], dtype=np.int64)
     empty = np.uint64(0xFFFFFFFF)
     for i in range(n_docs):
         signature = signatures[i]
@@ -229,16 +378,7 @@ def minhash_batch(buf, offsets, ngram, mode, a, b, scheme, seed, non_word_ranges
         start = offsets[i]
         end = offsets[i + 1]
         hashed = 0
-        if mode == MODE_WORDS:
-            count = compact_words(buf, start, end, non_word_ranges, scratch, ends)
-            if count > 0:
-                last = max(count - ngram + 1, 1)
-                for s in range(last):
-                    first = 0 if s == 0 else ends[s - 1] + 1
-                    stop = ends[min(s + ngram, count) - 1]
-                    _permute_into(signature, xxh32(scratch, first, stop, seed), a, b, scheme)
-                    hashed += 1
-        else:
+        if mode == MODE_CHARACTERS:
             count = 0
             for p in range(start, end):
                 if (buf[p] & 0xC0) != 0x80:
@@ -251,11 +391,53 @@ def minhash_batch(buf, offsets, ngram, mode, a, b, scheme, seed, non_word_ranges
                     stop = ends[min(s + ngram, count)]
                     _permute_into(signature, xxh32(buf, ends[s], stop, seed), a, b, scheme)
                     hashed += 1
+        elif mode == MODE_WORDS:
+            count = _compact_words(buf, start, end, non_word_ranges, scratch, ends)
+            if count > 0:
+                last = max(count - ngram + 1, 1)
+                for s in range(last):
+                    first = 0 if s == 0 else ends[s - 1] + 1
+                    stop = ends[min(s + ngram, count) - 1]
+                    _permute_into(signature, xxh32(scratch, first, stop, seed), a, b, scheme)
+                    hashed += 1
+        else:
+            count, n, gap = _auto_units(
+                buf,
+                start,
+                end,
+                ngram,
+                scripts[i],
+                non_word_ranges,
+                script_ranges,
+                script_lengths,
+                scratch,
+                ends,
+                counts,
+            )
+            if count > 0:
+                last = max(count - n + 1, 1)
+                for s in range(last):
+                    first = 0 if s == 0 else ends[s - 1] + gap
+                    stop = ends[min(s + n, count) - 1]
+                    _permute_into(signature, xxh32(scratch, first, stop, seed), a, b, scheme)
+                    hashed += 1
         shingle_counts[i] = hashed
 
 
 @njit(cache=True)
-def shingle_hashes_batch(buf, offsets, ngram, mode, whole_if_short, non_word_ranges, doc_out_offsets, hashes_out):
+def shingle_hashes_batch(
+    buf,
+    offsets,
+    ngram,
+    mode,
+    whole_if_short,
+    non_word_ranges,
+    scripts,
+    script_ranges,
+    script_lengths,
+    doc_out_offsets,
+    hashes_out,
+):
     """xxHash32 of every shingle of every document, concatenated; ``doc_out_offsets`` delimits documents.
 
     Shingles as in ``minhash_batch``; with ``whole_if_short`` false, a document shorter than one shingle
@@ -264,21 +446,13 @@ def shingle_hashes_batch(buf, offsets, ngram, mode, whole_if_short, non_word_ran
     """
     n_docs = offsets.shape[0] - 1
     scratch, ends = _word_scratch(offsets)
+    counts = np.zeros(script_lengths.shape[0], dtype=np.int64)
     written = 0
     doc_out_offsets[0] = 0
     for i in range(n_docs):
         start = offsets[i]
         end = offsets[i + 1]
-        if mode == MODE_WORDS:
-            count = compact_words(buf, start, end, non_word_ranges, scratch, ends)
-            last = count - ngram + 1
-            if last < 1 and whole_if_short and count > 0:
-                last = 1
-            for s in range(last):
-                first = 0 if s == 0 else ends[s - 1] + 1
-                hashes_out[written] = xxh32(scratch, first, ends[min(s + ngram, count) - 1], 0)
-                written += 1
-        else:
+        if mode == MODE_CHARACTERS:
             count = 0
             for p in range(start, end):
                 if (buf[p] & 0xC0) != 0x80:
@@ -290,6 +464,32 @@ def shingle_hashes_batch(buf, offsets, ngram, mode, whole_if_short, non_word_ran
                 last = 1
             for s in range(last):
                 hashes_out[written] = xxh32(buf, ends[s], ends[min(s + ngram, count)], 0)
+                written += 1
+        else:
+            if mode == MODE_WORDS:
+                count = _compact_words(buf, start, end, non_word_ranges, scratch, ends)
+                n = ngram
+                gap = 1
+            else:
+                count, n, gap = _auto_units(
+                    buf,
+                    start,
+                    end,
+                    ngram,
+                    scripts[i],
+                    non_word_ranges,
+                    script_ranges,
+                    script_lengths,
+                    scratch,
+                    ends,
+                    counts,
+                )
+            last = count - n + 1
+            if last < 1 and whole_if_short and count > 0:
+                last = 1
+            for s in range(last):
+                first = 0 if s == 0 else ends[s - 1] + gap
+                hashes_out[written] = xxh32(scratch, first, ends[min(s + n, count) - 1], 0)
                 written += 1
         doc_out_offsets[i + 1] = written
     return written
@@ -323,7 +523,7 @@ def word_ngram_hashes64(buf, offsets, ngram, non_word_ranges, doc_out_offsets, h
     written = 0
     doc_out_offsets[0] = 0
     for i in range(n_docs):
-        count = compact_words(buf, offsets[i], offsets[i + 1], non_word_ranges, scratch, ends)
+        count = _compact_words(buf, offsets[i], offsets[i + 1], non_word_ranges, scratch, ends)
         for s in range(count - ngram + 1):
             first = 0 if s == 0 else ends[s - 1] + 1
             stop = ends[s + ngram - 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from datatrove.data import Document
 from datatrove.io import DataFolder
 
 from curation.dedup import kernels, storage
@@ -12,6 +13,7 @@ from curation.dedup.clusters import KeepPolicy, node_positions, node_sources
 from curation.dedup.global_dedup import Action, ClusterDedupStage
 from curation.dedup.index import Source
 from curation.dedup.lsh import Banding, band_keys, banding_for_threshold
+from curation.dedup.scripts import script_hint
 from curation.dedup.shingles import ShingleKind
 from curation.dedup.signatures import MinHasher, Scheme
 
@@ -32,7 +34,9 @@ class MinHashDedup(ClusterDedupStage):
         bands: int | None = None,
         rows: int | None = None,
         ngram: int = 5,
-        shingle: ShingleKind = "word",
+        shingle: ShingleKind = "auto",
+        script_ngrams: dict[str, int] | None = None,
+        language_field: str | None = "language",
         seed: int = 1,
         scheme: Scheme = "affine32",
         verify: Verify = "signature",
@@ -51,7 +55,18 @@ class MinHashDedup(ClusterDedupStage):
                 ``candidate_threshold``).
             num_perm: signature length (permutations).
             bands, rows: the LSH layout (``bands * rows <= num_perm``); both or neither.
-            ngram: shingle length, in words (``shingle: word``) or characters (``shingle: char``).
+            ngram: shingle length, in words (``shingle: word`` or ``auto``) or characters (``shingle: char``).
+            shingle: ``auto`` (the default): word shingles, except for documents in scripts written without
+                spaces (Chinese, Japanese, Thai, Khmer, Lao, Burmese, Tibetan...), which get character
+                shingles of their script's length (see ``curation.dedup.scripts``); ``word``: word shingles
+                for every document (what indexes built before ``auto`` existed used); ``char``: ``ngram``
+                code points of the lower-cased, whitespace-collapsed text.
+            script_ngrams: ``auto`` only: shingle length in code points per script (ISO 15924 code, e.g.
+                ``{Hani: 4, Thai: 10}``), overriding ``scripts.SCRIPT_NGRAMS``.
+            language_field: ``auto`` only: metadata field holding the document's language (``language_id``
+                writes ``language``, and ``language_script`` for GlotLID-style labels); when it names a
+                language or script written without spaces, that script is used; otherwise (or when None)
+                the document's characters decide.
             seed: permutation seed (datasketch's ``MinHash(seed=...)``).
             scheme: ``affine32`` (datasketch 2.0's default) or ``legacy`` (datasketch before 2.0).
             verify: check each candidate pair before clustering: ``signature`` (the default: Jaccard estimated
@@ -73,7 +88,10 @@ class MinHashDedup(ClusterDedupStage):
             raise ValueError(f"unknown verify mode {verify!r}; use 'none', 'signature' or 'exact'")
         self.threshold = threshold
         self.verify = verify
-        self.hasher = MinHasher(num_perm=num_perm, seed=seed, ngram=ngram, shingle=shingle, scheme=scheme)
+        self.language_field = language_field
+        self.hasher = MinHasher(
+            num_perm=num_perm, seed=seed, ngram=ngram, shingle=shingle, scheme=scheme, script_ngrams=script_ngrams
+        )
         self.banding = Banding(bands, rows, bands if band_partitions is None else band_partitions)
 
     @property
@@ -93,9 +111,13 @@ class MinHashDedup(ClusterDedupStage):
 
     def describe(self) -> str:
         """The LSH layout, its implied threshold and candidate probabilities, and the shingling."""
+        if self.hasher.shingle == "auto":
+            shingling = f"{self.hasher.ngram}-word shingles (characters for scripts written without spaces)"
+        else:
+            shingling = f"{self.hasher.ngram}-{self.hasher.shingle} shingles"
         return (
-            f"{self.banding.describe()}; {self.hasher.ngram}-{self.hasher.shingle} shingles, "
-            f"scheme {self.hasher.scheme}, verify {self.verify} at {self.threshold}"
+            f"{self.banding.describe()}; {shingling}, scheme {self.hasher.scheme}, "
+            f"verify {self.verify} at {self.threshold}"
         )
 
     def _describe_run(self) -> str:
@@ -115,12 +137,20 @@ class MinHashDedup(ClusterDedupStage):
     def _new_state(self) -> dict[str, Any]:
         return {"signatures": [], "counts": [], "shingle_values": [], "shingle_offsets": []}
 
-    def _collect_batch(self, texts: list[str], first_position: int, state: dict[str, Any]) -> None:
-        signatures, counts = self.hasher.signatures(texts)
+    def _key_hint(self, document: Document) -> str | None:
+        """The script named by the document's language metadata (``auto`` shingles), or None."""
+        if self.hasher.shingle != "auto" or not self.language_field:
+            return None
+        metadata = document.metadata
+        return script_hint(metadata.get(self.language_field), metadata.get(f"{self.language_field}_script"))
+
+    def _collect_batch(self, texts: list[str], hints: list[Any], first_position: int, state: dict[str, Any]) -> None:
+        document_scripts = hints if self.hasher.shingle == "auto" else None
+        signatures, counts = self.hasher.signatures(texts, document_scripts)
         state["signatures"].append(signatures)
         state["counts"].append(counts)
         if self.verify == "exact":
-            values, offsets = self.hasher.shingle_sets(texts)
+            values, offsets = self.hasher.shingle_sets(texts, document_scripts)
             state["shingle_values"].append(values)
             state["shingle_offsets"].append(offsets)
 

@@ -2,8 +2,8 @@
 
 ``MinHasher(num_perm=128, seed=1).signatures(texts)`` returns a ``(len(texts), num_perm)`` ``uint32``
 array. Row ``i`` equals ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash, scheme=...)`` updated
-with ``shingles(texts[i])``, so signatures can be stored in or queried against a datasketch ``MinHashLSH``
-(see ``to_datasketch``).
+with ``shingles(texts[i], ...)`` (the same kind, length and, for ``auto``, script), so signatures can be
+stored in or queried against a datasketch ``MinHashLSH`` (see ``to_datasketch``).
 
 Two permutation schemes, both datasketch's:
 
@@ -17,14 +17,14 @@ Two permutation schemes, both datasketch's:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from curation.dedup import kernels
-from curation.dedup.shingles import ShingleKind
+from curation.dedup import kernels, scripts
+from curation.dedup.shingles import SHINGLE_KINDS, ShingleKind
 from curation.dedup.tokens import NON_WORD_RANGES_ARRAY, TEXT_ENCODING_ERRORS, normalise_for_characters
 
 Scheme = Literal["affine32", "legacy"]
@@ -32,6 +32,12 @@ EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 """Every slot of the signature of a document without a single shingle."""
 
 _MERSENNE_61 = np.uint64((1 << 61) - 1)
+_MODES = {"word": kernels.MODE_WORDS, "char": kernels.MODE_CHARACTERS, "auto": kernels.MODE_AUTO}
+assert (scripts.HANI, scripts.JPAN, scripts.SCRIPT_SHARE) == (
+    kernels.SCRIPT_HANI,
+    kernels.SCRIPT_JPAN,
+    kernels.SCRIPT_SHARE,
+)
 
 
 def permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +66,10 @@ def permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[np.ndarray, 
 class MinHasher:
     """Configuration and permutations of one MinHash family; ``signatures`` does the work.
 
-    Picklable (plain numbers and two small arrays), so a stage holding one travels to worker processes.
+    ``shingle``: ``word`` (``ngram`` words), ``char`` (``ngram`` code points) or ``auto`` (``ngram`` words, or
+    for a document in a script written without spaces, ``script_ngrams[script]`` code points; see
+    ``curation.dedup.scripts``). Picklable (plain numbers and small arrays), so a stage holding one travels to
+    worker processes.
     """
 
     num_perm: int = 128
@@ -68,20 +77,30 @@ class MinHasher:
     ngram: int = 5
     shingle: ShingleKind = "word"
     scheme: Scheme = "affine32"
+    script_ngrams: Mapping[str, int] | None = None
     _a: np.ndarray = field(init=False, repr=False)
     _b: np.ndarray = field(init=False, repr=False)
+    _script_lengths: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.num_perm < 1:
             raise ValueError(f"num_perm must be at least 1, got {self.num_perm}")
         if self.ngram < 1:
             raise ValueError(f"ngram must be at least 1, got {self.ngram}")
-        if self.shingle not in ("word", "char"):
-            raise ValueError(f"unknown shingle kind {self.shingle!r}; use 'word' or 'char'")
+        if self.shingle not in SHINGLE_KINDS:
+            raise ValueError(f"unknown shingle kind {self.shingle!r}; use one of {', '.join(SHINGLE_KINDS)}")
+        self.script_ngrams = scripts.script_ngrams(self.script_ngrams)
+        self._script_lengths = np.array([self.script_ngrams[name] for name in scripts.SCRIPTS], dtype=np.int64)
         self._a, self._b = permutations(self.num_perm, self.seed, self.scheme)
 
-    def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(signatures, shingle_counts)`` for ``texts``; a document with no shingle gets all ``EMPTY_VALUE``."""
+    def signatures(
+        self, texts: Sequence[str], document_scripts: Sequence[str | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(signatures, shingle_counts)`` for ``texts``; a document with no shingle gets all ``EMPTY_VALUE``.
+
+        ``document_scripts`` (``auto`` only): per text, the script its metadata names (``scripts.script_hint``)
+        or None to detect it from the characters. Raises ``ValueError`` for a script not in ``scripts.SCRIPTS``.
+        """
         buffer, offsets = encode_batch(texts, self.shingle)
         signatures = np.empty((len(texts), self.num_perm), dtype=np.uint32)
         counts = np.empty(len(texts), dtype=np.int64)
@@ -89,20 +108,32 @@ class MinHasher:
             buffer,
             offsets,
             self.ngram,
-            kernels.MODE_WORDS if self.shingle == "word" else kernels.MODE_CHARACTERS,
+            _MODES[self.shingle],
             self._a,
             self._b,
             kernels.SCHEME_AFFINE32 if self.scheme == "affine32" else kernels.SCHEME_LEGACY,
             0,
             NON_WORD_RANGES_ARRAY,
+            script_ids(len(texts), document_scripts),
+            scripts.SCRIPT_RANGES_ARRAY,
+            self._script_lengths,
             signatures,
             counts,
         )
         return signatures, counts
 
-    def shingle_sets(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def shingle_sets(
+        self, texts: Sequence[str], document_scripts: Sequence[str | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Sorted distinct shingle hashes of each text, as ``(values, offsets)`` (for exact Jaccard checks)."""
-        return shingle_hash_sets(texts, self.shingle, self.ngram, whole_if_short=True)
+        return shingle_hash_sets(
+            texts,
+            self.shingle,
+            self.ngram,
+            whole_if_short=True,
+            document_scripts=document_scripts,
+            script_lengths=self._script_lengths,
+        )
 
     def to_datasketch(self, signature: np.ndarray) -> Any:
         """One signature as a datasketch ``LeanMinHash`` (datasketch is needed only for this)."""
@@ -113,7 +144,7 @@ class MinHasher:
 
     def describe(self) -> dict[str, Any]:
         """The parameters that make two signatures comparable (stored with an index, checked on reuse)."""
-        return {
+        described = {
             "num_perm": self.num_perm,
             "seed": self.seed,
             "ngram": self.ngram,
@@ -121,11 +152,15 @@ class MinHasher:
             "scheme": self.scheme,
             "shingle_hash": "xxh32-seed0",
         }
+        if self.shingle == "auto":
+            described["script_ngrams"] = dict(self.script_ngrams or {})
+            described["script_table"] = scripts.SCRIPT_TABLE_VERSION
+        return described
 
 
 def encode_batch(texts: Sequence[str], shingle: ShingleKind = "word") -> tuple[np.ndarray, np.ndarray]:
     """Concatenated prepared UTF-8 bytes of ``texts`` and the ``len(texts) + 1`` offsets delimiting them."""
-    if shingle == "word":
+    if shingle != "char":
         encoded = [text.lower().encode("utf-8", TEXT_ENCODING_ERRORS) for text in texts]
     else:
         encoded = [normalise_for_characters(text).encode("utf-8", TEXT_ENCODING_ERRORS) for text in texts]
@@ -137,16 +172,48 @@ def encode_batch(texts: Sequence[str], shingle: ShingleKind = "word") -> tuple[n
     return buffer, offsets
 
 
+def script_ids(count: int, document_scripts: Sequence[str | None] | None) -> np.ndarray:
+    """Per-document script ids for the kernels: ``kernels.SCRIPT_DETECT`` where no script is named."""
+    ids = np.full(count, kernels.SCRIPT_DETECT, dtype=np.int64)
+    if document_scripts is None:
+        return ids
+    if len(document_scripts) != count:
+        raise ValueError(f"document_scripts has {len(document_scripts)} entries for {count} texts")
+    for row, name in enumerate(document_scripts):
+        if name is not None:
+            if name not in scripts.SCRIPTS:
+                raise ValueError(f"unknown script {name!r}; known: {', '.join(scripts.SCRIPTS)}")
+            ids[row] = scripts.SCRIPTS.index(name)
+    return ids
+
+
 def shingle_hash_sets(
-    texts: Sequence[str], shingle: ShingleKind, ngram: int, *, whole_if_short: bool
+    texts: Sequence[str],
+    shingle: ShingleKind,
+    ngram: int,
+    *,
+    whole_if_short: bool,
+    document_scripts: Sequence[str | None] | None = None,
+    script_lengths: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct 32-bit shingle hashes per text: ``values[offsets[i]:offsets[i + 1]]`` is text ``i``'s."""
     buffer, offsets = encode_batch(texts, shingle)
     values = np.empty(buffer.size + 1, dtype=np.uint32)
     value_offsets = np.empty(len(texts) + 1, dtype=np.int64)
-    mode = kernels.MODE_WORDS if shingle == "word" else kernels.MODE_CHARACTERS
+    if script_lengths is None:
+        script_lengths = np.array([scripts.SCRIPT_NGRAMS[name] for name in scripts.SCRIPTS], dtype=np.int64)
     kernels.shingle_hashes_batch(
-        buffer, offsets, ngram, mode, whole_if_short, NON_WORD_RANGES_ARRAY, value_offsets, values
+        buffer,
+        offsets,
+        ngram,
+        _MODES[shingle],
+        whole_if_short,
+        NON_WORD_RANGES_ARRAY,
+        script_ids(len(texts), document_scripts),
+        scripts.SCRIPT_RANGES_ARRAY,
+        script_lengths,
+        value_offsets,
+        values,
     )
     unique_offsets = np.empty_like(value_offsets)
     written = kernels.sorted_unique_segments(values, value_offsets, unique_offsets)

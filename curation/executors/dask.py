@@ -21,14 +21,18 @@ core; ``LocalCUDACluster`` with one worker per GPU when dask-cuda and GPUs are p
 from __future__ import annotations
 
 import hashlib
+import json
+import socket
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import cloudpickle
 
 from curation.executors.jobs import GlobalJob, Job, JobOutcome, ShardJob, WorkerStartupError, execute_job
 from curation.executors.plan import split_into_segments
+from curation.executors.runner import RunConfigurationError
 from curation.executors.shard_pipeline import RunSettings, ShardPipeline
 from curation.recipe.registry import resolve_stage_class
 from curation.report.progress import ProgressReporter
@@ -38,6 +42,72 @@ GPU_RESOURCE = "GPU"
 
 class ClusterLostError(RuntimeError):
     """The connection to the Dask scheduler was lost; what was committed stays committed."""
+
+
+class SchedulerUnreachableError(RunConfigurationError):
+    """The Dask scheduler given with ``--scheduler`` cannot be reached; nothing was run."""
+
+
+PROBE_SECONDS = 5.0
+"""How long to wait for a TCP connection to the scheduler's port before saying it cannot be reached."""
+CONNECT_SECONDS = 20.0
+"""How long the Dask client may take to complete its handshake once the port answers."""
+
+
+def connect(scheduler: str, stream: Any) -> Any:
+    """A ``Client`` on the scheduler at ``scheduler`` (an address, or a scheduler file ``.json``).
+
+    Says at once what it is connecting to, and fails in seconds with ``SchedulerUnreachableError`` when
+    nothing answers (Dask's own client would retry silently for its whole connect timeout).
+    """
+    from distributed import Client
+
+    print(f"[curate] connecting to the Dask scheduler at {scheduler}", file=stream, flush=True)
+    if scheduler.endswith(".json"):
+        if not Path(scheduler).is_file():
+            raise SchedulerUnreachableError(
+                f"scheduler file {scheduler!r} does not exist; start the scheduler with "
+                f"`dask scheduler --scheduler-file {scheduler}`, or give its address (tcp://host:8786)"
+            )
+        try:
+            address = json.loads(Path(scheduler).read_text(encoding="utf-8"))["address"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            message = f"scheduler file {scheduler!r} holds no scheduler address: {error}"
+            raise SchedulerUnreachableError(message) from None
+    else:
+        address = scheduler
+    _probe(address, scheduler)
+    try:
+        return Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as error:
+        raise SchedulerUnreachableError(
+            f"cannot connect to the Dask scheduler at {scheduler}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _probe(address: str, given: str) -> None:
+    """Try the scheduler's TCP port (tcp:// addresses only): refused or silent is an error in seconds."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+    except ValueError as error:
+        raise SchedulerUnreachableError(f"{given!r} is not a Dask scheduler address: {error}") from None
+    if scheme != "tcp":
+        return
+    try:
+        host, port = parse_host_port(location, 8786)
+    except ValueError as error:
+        raise SchedulerUnreachableError(f"{given!r} is not a Dask scheduler address: {error}") from None
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS):
+            pass
+    except OSError as error:
+        reason = "no answer" if isinstance(error, TimeoutError) else (error.strerror or str(error))
+        raise SchedulerUnreachableError(
+            f"cannot reach the Dask scheduler at {given} ({reason}); start it (`dask scheduler`) or check the "
+            "address, or leave out --scheduler to run on an embedded LocalCluster"
+        ) from None
 
 
 class DaskRunner:
@@ -62,10 +132,8 @@ class DaskRunner:
         if scheduler is None:
             self.cluster = _embedded_cluster(workers)
             self.client = Client(self.cluster)
-        elif scheduler.endswith(".json"):
-            self.client = Client(scheduler_file=scheduler)
         else:
-            self.client = Client(scheduler)
+            self.client = connect(scheduler, stream or sys.stderr)
         print(f"[curate] dask dashboard: {self.client.dashboard_link}", file=stream or sys.stderr, flush=True)
         stage_resources = [_declared_resources(spec) for spec in settings.recipe.stages]
         self.stage_resources = stage_resources
@@ -120,7 +188,7 @@ class DaskRunner:
                     self.progress.finished(False)
                     continue
                 if status == "startup_error":
-                    raise WorkerStartupError(value)
+                    raise WorkerStartupError.from_worker_traceback(value)
                 ok = status == "ok"
                 outcomes.append(JobOutcome(job, value if ok else None, None if ok else value, 1, seconds))
                 if ok and isinstance(job, ShardJob) and value:

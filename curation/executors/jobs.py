@@ -70,7 +70,20 @@ class JobRunner(Protocol):
 
 
 class WorkerStartupError(RuntimeError):
-    """A worker could not build the pipeline (a stage failed to construct): no job can succeed."""
+    """A worker could not build the pipeline (a stage failed to construct): no job can succeed.
+
+    The message is one line; ``details`` holds the worker's traceback when there is one.
+    """
+
+    def __init__(self, message: str, details: str | None = None):
+        super().__init__(message)
+        self.details = details
+
+    @classmethod
+    def from_worker_traceback(cls, text: str) -> WorkerStartupError:
+        """From the traceback a worker sent back: its last line (the exception) as the message."""
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return cls(f"building the pipeline failed in a worker: {lines[-1] if lines else 'unknown error'}", text)
 
 
 def execute_job(pipeline: ShardPipeline, job: Job, progress: ProgressCallback | None) -> tuple[str, Any, float]:

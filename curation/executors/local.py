@@ -6,17 +6,26 @@ serves every phase of a run. At most one job per worker is in flight, so when a 
 of memory) the jobs that were on the broken pool are known; they are retried on a fresh pool, up to
 ``max_attempts``. Workers die with the parent (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan
 still writing. With one worker, jobs run in this process.
+
+Workers ignore Ctrl-C (SIGINT reaches the whole process group on a terminal): the parent alone decides, stops
+them and reports what is done. Each worker says when it is ready; a pool whose workers all exit before that
+(a script without ``if __name__ == "__main__":`` re-runs itself in every spawned worker) is a start-up error
+with that fix, not a shard to retry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -27,6 +36,9 @@ from curation.executors.shard_pipeline import RunSettings, ShardPipeline
 from curation.report.progress import ProgressReporter
 
 DEFAULT_MAX_ATTEMPTS = 3
+SPAWN_BOOTSTRAP_EXIT = 86
+"""Exit code of a worker that found itself re-running the user's script while starting (no ``__main__`` guard)."""
+READY = "ready"
 WORKERS_ENV = "CURATION_WORKERS"
 """Tells stages how many worker processes share this machine (the inference engine sizes its threads by it)."""
 
@@ -47,7 +59,7 @@ class InlineRunner:
         try:
             self.pipeline = ShardPipeline(settings)
         except Exception as error:
-            raise WorkerStartupError(f"building the pipeline failed: {error}") from error
+            raise WorkerStartupError(f"building the pipeline failed: {error}", traceback.format_exc()) from error
         self.progress = progress
 
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
@@ -79,12 +91,24 @@ class PoolRunner:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        self.ready_workers = 0
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=self.context,
             initializer=_init_worker,
             initargs=(self.payload, self.queue, os.getpid()),
         )
+
+    def _submit(self, job: Job) -> Future:
+        """Submit with SIGINT ignored: a worker spawned now starts with Ctrl-C ignored, so a Ctrl-C during its
+        start-up never prints a traceback from it (the parent handles Ctrl-C)."""
+        if threading.current_thread() is not threading.main_thread():
+            return self.pool.submit(_run_in_worker, job)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return self.pool.submit(_run_in_worker, job)
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
         pending: deque[int] = deque(range(len(jobs)))  # indices: jobs need not be hashable
@@ -95,7 +119,7 @@ class PoolRunner:
             while pending and len(in_flight) < self.workers:
                 index = pending.popleft()
                 attempts[index] += 1
-                in_flight[self.pool.submit(_run_in_worker, jobs[index])] = index
+                in_flight[self._submit(jobs[index])] = index
             done, _ = wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
             self._drain_progress()
             broken = False
@@ -108,13 +132,17 @@ class PoolRunner:
                     self._retry_or_fail(jobs, index, attempts, pending, outcomes)
                     continue
                 if status == "startup_error":
-                    raise WorkerStartupError(value)
+                    raise WorkerStartupError.from_worker_traceback(value)
                 ok = status == "ok"
                 outcomes.append(
                     JobOutcome(jobs[index], value if ok else None, None if ok else value, attempts[index], seconds)
                 )
                 self.progress.finished(ok)
             if broken:
+                self._drain_progress()
+                if self.ready_workers == 0:
+                    self.pool.shutdown(wait=False, cancel_futures=True)
+                    raise WorkerStartupError(_startup_failure_message())
                 for index in list(in_flight.values()):
                     self._retry_or_fail(jobs, index, attempts, pending, outcomes)
                 in_flight.clear()
@@ -136,14 +164,46 @@ class PoolRunner:
     def _drain_progress(self) -> None:
         while True:
             try:
-                count = self.queue.get_nowait()
+                message = self.queue.get_nowait()
             except (Empty, OSError, ValueError):
                 return
-            self.progress.documents(count)
+            if message == READY:
+                self.ready_workers += 1
+            else:
+                self.progress.documents(message)
+
+    def terminate(self) -> None:
+        """Stop the workers now (Ctrl-C): jobs in flight are abandoned; their staging is discarded by the next
+        run and a half-done commit is undone from its journal."""
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.kill()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self._drain_progress()
+
+
+def _startup_failure_message() -> str:
+    """Why every worker of a fresh pool exited before it was ready, and what to do."""
+    message = "the worker processes exited while starting, before they could build the pipeline"
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    package = Path(__file__).resolve().parents[1]
+    if script and package not in Path(script).resolve().parents:
+        message += (
+            f". Workers are started with the 'spawn' method and import {script} again: put the code that runs "
+            'the recipe under `if __name__ == "__main__":` (see the README\'s Python API example), '
+            "or run with workers=1"
+        )
+    else:
+        message += "; run with --workers 1 to see the error in this process"
+    return message
 
 
 def local_runner(settings: RunSettings, workers: int, progress: ProgressReporter) -> InlineRunner | PoolRunner:
@@ -162,7 +222,9 @@ def _init_worker(payload: bytes, queue: Any, parent_pid: int) -> None:
     """Build the pipeline once for this worker; remember (not raise) a failure so the run can report it."""
     global _PIPELINE, _STARTUP_ERROR, _QUEUE
     _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _QUEUE = queue
+    queue.put(READY)
     try:
         _PIPELINE = ShardPipeline(cloudpickle.loads(payload))
     except Exception:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from datatrove.io import DataFolder, get_datafolder
+from datatrove.io import DataFolder
 
 from curation.executors.jobs import GlobalJob, JobOutcome, ShardJob, WorkerStartupError
-from curation.executors.local import default_workers, local_runner
+from curation.executors.local import SPAWN_BOOTSTRAP_EXIT, default_workers, local_runner
 from curation.executors.plan import (
     WORK_DIR,
     Segment,
@@ -28,12 +28,14 @@ from curation.executors.plan import (
     task_marker,
 )
 from curation.executors.shard_pipeline import RunSettings
-from curation.global_stage import GlobalStage
+from curation.global_stage import GlobalStage, GlobalTask
 from curation.io.layout import SUMMARY_FILE, OutputLayout
-from curation.io.shards import Shard, discover_shards
-from curation.recipe.loader import check_recipe
+from curation.io.locations import LocationError, resolve_input, resolve_output
+from curation.io.shards import Shard, discover_shards, single_file_shard
+from curation.recipe.loader import check_model_paths, check_recipe, recipe_source
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
+from curation.report.diagnosis import run_warnings
 from curation.report.progress import ProgressReporter, progress_for
 from curation.report.stats import ShardResult
 from curation.report.summary import build_summary
@@ -45,11 +47,33 @@ EXIT_QUARANTINE_STRICT = 3
 STATE_DISCARDED = "_state_discarded.json"
 REPORT_SUFFIXES = (".json", ".jsonl")
 
-__all__ = ["RunConfigurationError", "RunReport", "WorkerStartupError", "run_recipe"]
+__all__ = [
+    "RecipeChangedError",
+    "RunConfigurationError",
+    "RunInterrupted",
+    "RunReport",
+    "WorkerStartupError",
+    "run_recipe",
+]
 
 
 class RunConfigurationError(ValueError):
     """The run cannot start: missing input/output, or an executor that cannot be used."""
+
+
+class RecipeChangedError(RunConfigurationError):
+    """The output folder holds shards completed by another recipe; nothing was run."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped the run; committed shards stay committed and a rerun resumes from them."""
+
+    def __init__(self, done: int, total: int):
+        self.done = done
+        self.total = total
+        super().__init__(
+            f"interrupted; {done} of {total} shard{'s' if total != 1 else ''} done; rerun the same command to resume"
+        )
 
 
 @dataclass
@@ -78,8 +102,17 @@ def run_recipe(
     strict: bool = False,
     progress: str | ProgressReporter = "auto",
 ) -> RunReport:
-    """Run ``recipe``; arguments given here override the recipe's own input/output/executor settings."""
-    check_recipe(recipe)
+    """Run ``recipe``; arguments given here override the recipe's own input/output/executor settings.
+
+    ``input_path`` is a folder of shards or a single file. Raises ``RecipeError`` (invalid recipe, missing
+    model folder), ``RunConfigurationError`` (missing or unusable input/output, a bad worker count, an output
+    folder holding shards of another recipe: ``RecipeChangedError``), ``ShardDiscoveryError``,
+    ``WorkerStartupError`` (a stage cannot be built) and ``RunInterrupted`` (Ctrl-C), all before or instead of
+    any partial output.
+    """
+    exit_if_spawn_bootstrap()
+    check_recipe(recipe, recipe_source(recipe))
+    check_model_paths(recipe)
     input_path = input_path or recipe.input.path
     output_path = output_path or recipe.output.path
     if not input_path:
@@ -96,25 +129,42 @@ def run_recipe(
     scheduler = scheduler or recipe.executor.scheduler
     if scheduler and kind != "dask":
         raise RunConfigurationError("a scheduler address only applies to the dask executor (--executor dask)")
+    if workers is not None and workers < 1:
+        raise RunConfigurationError(f"the number of workers must be at least 1 (got {workers})")
     worker_count = workers or recipe.executor.workers or default_workers()
 
     started_wall = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    input_folder = get_datafolder((input_path, recipe.input.storage_options))
-    output_folder = get_datafolder((output_path, recipe.output.storage_options))
-    shards = discover_shards(
-        input_folder,
-        glob=recipe.input.glob,
-        fmt=recipe.input.format,
-        recursive=recipe.input.recursive,
-        exclude=[_relative_inside(output_folder.path, input_folder.path)],
-    )
+    try:
+        source = resolve_input(input_path, recipe.input.storage_options)
+        output_folder = resolve_output(output_path, recipe.output.storage_options)
+    except LocationError as error:
+        raise RunConfigurationError(str(error)) from None
+    input_folder = source.folder
+    if source.single_file is not None:
+        if recipe.input.glob:
+            raise RunConfigurationError(
+                f"input {input_path!r} is a single file; a glob ({recipe.input.glob!r}) selects files in a folder"
+            )
+        shards = single_file_shard(source.single_file, recipe.input.format)
+        input_path = input_folder.path
+    else:
+        shards = discover_shards(
+            input_folder,
+            glob=recipe.input.glob,
+            fmt=recipe.input.format,
+            recursive=recipe.input.recursive,
+            exclude=[_relative_inside(output_folder.path, input_folder.path)],
+        )
     layout = OutputLayout(output_folder)
     if force and output_folder.exists(WORK_DIR):
         output_folder.rm(WORK_DIR, recursive=True)
     layout.recover()
-    completed = set() if force else layout.completed_stems()
     fingerprint = recipe.fingerprint()
+    markers = _read_markers(layout)
+    selected = {shard.stem for shard in shards}
+    _check_same_recipe(recipe, output_folder, output_path, markers, force)
+    completed = set() if force else set(markers)
     skipped = [shard for shard in shards if shard.stem in completed]
     todo = [shard for shard in shards if shard.stem not in completed]
 
@@ -124,6 +174,7 @@ def run_recipe(
         output_path=output_path,
         world_size=len(shards),
         fingerprint=fingerprint,
+        recipe_identity=recipe.identity(),
         input_storage_options=recipe.input.storage_options,
         output_storage_options=recipe.output.storage_options,
     )
@@ -131,33 +182,36 @@ def run_recipe(
     phases = _Phases(recipe, settings, output_folder, shards, todo)
     outcomes: list[JobOutcome] = []
     try:
-        if todo:
+        if todo or phases.finalize_pending():
             runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
             try:
                 outcomes = phases.run(runner, reporter)
+            except KeyboardInterrupt:
+                _stop_now(runner)
+                raise
             finally:
                 _close_quietly(runner)
+    except KeyboardInterrupt:
+        with contextlib.suppress(Exception):
+            layout.remove_empty_staging()  # what killed workers left is discarded by the next run
+        done = len(selected & layout.completed_stems())
+        raise RunInterrupted(done, len(shards)) from None
     finally:
         reporter.close()
 
-    results: list[ShardResult] = []
-    stale = 0
-    for shard in skipped:
-        marker = layout.read_marker(shard.stem)
-        if marker is None:
-            continue
-        stale += marker.get("recipe_fingerprint") != fingerprint
-        results.append(ShardResult.from_dict(marker["result"]))
     final_outcomes = [o for o in outcomes if isinstance(o.job, ShardJob) and o.job.segment == phases.last_segment]
     processed_now = [ShardResult.from_dict(o.marker["result"]) for o in final_outcomes if o.ok]
-    results += processed_now
+    counted = {stem: marker for stem, marker in markers.items() if marker.get("recipe_fingerprint") == fingerprint}
+    counted.update({result.stem: {"result": result.to_dict()} for result in processed_now})
+    results = [ShardResult.from_dict(marker["result"]) for marker in counted.values()]
+    other_recipe = sorted(set(markers) - set(counted))
     failures = [_failure(o) for o in outcomes if not o.ok]
     if phases.stopped_before_output and not failures:
         failures.append({"source": "", "stem": "", "attempts": 0, "error": phases.stopped_before_output})
     summary = build_summary(
         recipe_name=recipe.name,
         fingerprint=fingerprint,
-        input_path=input_path,
+        input_path=input_path if source.single_file is None else f"{input_folder.path}/{source.single_file}",
         output_path=output_path,
         executor={"kind": kind, "workers": worker_count, "scheduler": scheduler},
         started_at=started_at,
@@ -165,14 +219,16 @@ def run_recipe(
         wall_seconds=time.perf_counter() - started_wall,
         total_shards=len(shards),
         skipped=len(skipped),
-        stale=stale,
+        stale=len(other_recipe),
         results=sorted(results, key=lambda r: r.source),
         processed_now=processed_now,
         failures=failures,
+        completed_selected=len(selected & set(counted)),
     )
     summary["global_stages"] = phases.global_report
+    summary["warnings"] = run_warnings(summary, output_folder, other_recipe)
     layout.write_json_atomically(SUMMARY_FILE, summary)
-    if not failures and len(results) == len(shards):
+    if not failures and selected <= set(counted):
         phases.discard_intermediates()
         layout.discard_all_staging()  # every job has ended: leftovers are dead attempts (killed workers)
     layout.remove_empty_staging()
@@ -182,6 +238,114 @@ def run_recipe(
     elif strict and summary["totals"]["quarantined"]:
         exit_code = EXIT_QUARANTINE_STRICT
     return RunReport(summary, outcomes, exit_code)
+
+
+def _read_markers(layout: OutputLayout) -> dict[str, dict[str, Any]]:
+    """Every completion marker in an output folder, by shard stem."""
+    markers = {}
+    for stem in sorted(layout.completed_stems()):
+        marker = layout.read_marker(stem)
+        if marker is not None:
+            markers[stem] = marker
+    return markers
+
+
+def _check_same_recipe(
+    recipe: Recipe, output: DataFolder, output_path: str, markers: dict[str, dict[str, Any]], force: bool
+) -> None:
+    """Stop before any work when the output folder holds shards (or intermediate shards) of another recipe.
+
+    Reusing them would mix two recipes' output in one folder and one summary. With ``force`` the selected
+    shards are redone; completed shards of another recipe outside the selection are left alone and kept out
+    of the summary (with a warning).
+    """
+    if force:
+        return
+    fingerprint = recipe.fingerprint()
+    other = {stem: marker for stem, marker in markers.items() if marker.get("recipe_fingerprint") != fingerprint}
+    intermediate = 0
+    if output.exists(f"{WORK_DIR}/segments"):
+        for index in range(len(split_into_segments([_is_global(spec) for spec in recipe.stages])) - 1):
+            for stem, marker in _read_markers(OutputLayout(segment_folder(output, index))).items():
+                if marker.get("recipe_fingerprint") != fingerprint:
+                    other.setdefault(stem, marker)
+                    intermediate += 1
+    if not other:
+        return
+    example_stem, example = next(iter(sorted(other.items())))
+    differences = describe_recipe_change(example.get("recipe_identity"), recipe.identity())
+    what = f"{len(other)} shard{'s' if len(other) != 1 else ''}"
+    if intermediate:
+        what += f" ({intermediate} of them half-way through the recipe's phases)"
+    raise RecipeChangedError(
+        f"the output folder {output_path!r} holds {what} completed by a different recipe "
+        f"(e.g. {example_stem!r}; recipe fingerprint {example.get('recipe_fingerprint')} there, "
+        f"{fingerprint} now{differences}); nothing was run. Rerun with --force to redo them with this recipe, "
+        "or write to a new output folder (--output)"
+    )
+
+
+def describe_recipe_change(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """``; changed: stages [a, b] -> [a, c], input.text_field 'text' -> 'body'`` from two ``Recipe.identity()``."""
+    if not isinstance(before, dict):
+        return ""
+    changes = []
+    old_stages, new_stages = before.get("stages", []), after.get("stages", [])
+    old_names, new_names = [_stage_name(s) for s in old_stages], [_stage_name(s) for s in new_stages]
+    if old_names != new_names:
+        changes.append(f"stages [{', '.join(old_names)}] -> [{', '.join(new_names)}]")
+    else:
+        old_flat, new_flat = _flatten({"stages": old_stages}), _flatten({"stages": new_stages})
+        changes += _differences(old_flat, new_flat)
+    for section in ("input", "output"):
+        changes += _differences(
+            _flatten({section: before.get(section, {})}), _flatten({section: after.get(section, {})})
+        )
+    if not changes:
+        return ""
+    more = f" and {len(changes) - 4} more" if len(changes) > 4 else ""
+    return "; changed: " + ", ".join(changes[:4]) + more
+
+
+def _stage_name(stage: Any) -> str:
+    if isinstance(stage, dict):
+        name = stage.get("stage") or stage.get("step") or "?"
+        return str(name).replace(":", ".").rsplit(".", 1)[-1]
+    return "?"
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    absent = "(unset)"
+    keys = sorted(old.keys() | new.keys())
+    return [
+        f"{key} {old.get(key, absent)!r} -> {new.get(key, absent)!r}" for key in keys if old.get(key) != new.get(key)
+    ]
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        items: dict[str, Any] = {}
+        for key, item in value.items():
+            items |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return items
+    if isinstance(value, list) and prefix == "stages":
+        items = {}
+        for index, item in enumerate(value):
+            items |= _flatten(item, f"{prefix}[{index}]")
+        return items
+    return {prefix: value}
+
+
+def exit_if_spawn_bootstrap() -> None:
+    """In a worker process that is importing the user's script (``spawn`` re-runs a script's top level when it
+    has no ``if __name__ == "__main__":`` guard), leave quietly instead of starting a second run.
+
+    The parent notices that its workers exit before they are ready and says what to add to the script.
+    """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(SPAWN_BOOTSTRAP_EXIT)
 
 
 class _Phases:
@@ -202,6 +366,8 @@ class _Phases:
         self.global_report: dict[str, dict[str, Any]] = {}
 
     def run(self, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        if not self.todo:
+            return self._finalize(runner, reporter)
         outcomes: list[JobOutcome] = []
         for segment in self.segments:
             shard_outcomes = self._shard_pass(segment, runner, reporter)
@@ -216,6 +382,42 @@ class _Phases:
             if any(not o.ok for o in task_outcomes):
                 self.stopped_before_output = "a global task failed; run again to resume from it"
                 break
+        if not self.stopped_before_output and all(o.ok for o in outcomes):
+            outcomes += self._finalize(runner, reporter)
+        return outcomes
+
+    def _pending_finalize_waves(self) -> list[tuple[int, list[list[GlobalTask]]]]:
+        """(position, waves) of each global stage whose finalize waves have a task without a marker."""
+        stems = [shard.stem for shard in self.shards]
+        pending = []
+        for position, spec in enumerate(self.recipe.stages):
+            if not _is_global(spec):
+                continue
+            stage = self._instance(position)
+            waves = stage.finalize_waves(global_workdir(self.output, position, stage), stems)
+            slug = stage_slug(position, stage)
+            if any(not self.output.exists(task_marker(slug, task.key)) for wave in waves for task in wave):
+                pending.append((position, waves))
+        return pending
+
+    def finalize_pending(self) -> bool:
+        """Whether a global stage has finalize work left (a crash after the last shard was committed)."""
+        return bool(self._pending_finalize_waves())
+
+    def _finalize(self, runner, reporter: ProgressReporter) -> list[JobOutcome]:
+        """Every output shard is committed: run each global stage's finalize waves (publishing to an index)."""
+        outcomes: list[JobOutcome] = []
+        for position, waves in self._pending_finalize_waves():
+            slug = stage_slug(position, self._instance(position))
+            name = self.recipe.stages[position].display_name
+            started = time.perf_counter()
+            for number, wave in enumerate(waves, start=1):
+                pending = [task for task in wave if not self.output.exists(task_marker(slug, task.key))]
+                reporter.phase(f"{name} finalize {number}/{len(waves)}", len(wave), len(wave) - len(pending))
+                outcomes += runner.run([GlobalJob(position, task) for task in pending])
+                if any(not o.ok for o in outcomes):
+                    return outcomes
+            self.global_report.setdefault(name, {})["finalize_seconds"] = round(time.perf_counter() - started, 3)
         return outcomes
 
     def _shard_pass(self, segment: Segment, runner, reporter: ProgressReporter) -> list[JobOutcome]:
@@ -251,6 +453,8 @@ class _Phases:
             outcomes += wave_outcomes
             if any(not o.ok for o in wave_outcomes):
                 break
+        else:
+            _publish(stage.published_files(), workdir, OutputLayout(self.output))
         self.global_report[self.recipe.stages[position].display_name] = {
             "waves": len(waves),
             "tasks": sum(len(wave) for wave in waves),
@@ -318,12 +522,36 @@ class _Phases:
             )
 
 
+def _publish(files: dict[str, str], workdir: DataFolder, layout: OutputLayout) -> None:
+    """Copy a global stage's published files from its work folder into the output (each atomically)."""
+    for target, source in files.items():
+        if not workdir.exists(source):
+            continue
+        with workdir.open(source, "rb") as handle:
+            data = handle.read()
+        head, _, tail = target.rpartition("/")
+        temporary = f"{head}/.{tail}.tmp" if head else f".{tail}.tmp"
+        if head:
+            layout.folder.makedirs(head, exist_ok=True)
+        with layout.folder.open(temporary, "wb") as handle:
+            handle.write(data)
+        layout.folder.mv(temporary, target)
+
+
 def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: ProgressReporter, scheduler: str | None):
     if kind == "dask":
         from curation.executors.dask import DaskRunner
 
         return DaskRunner(settings, reporter, scheduler=scheduler, workers=workers)
     return local_runner(settings, workers, reporter)
+
+
+def _stop_now(runner) -> None:
+    """Ctrl-C: end the workers' current jobs now (their staging is discarded on the next run)."""
+    with contextlib.suppress(Exception):
+        stop = getattr(runner, "terminate", None)
+        if callable(stop):
+            stop()
 
 
 def _close_quietly(runner) -> None:

@@ -4,9 +4,11 @@ datatrove's filters split words with a tokenizer fixed at construction (English 
 stop-word rule uses eight English words, so a German or French page fails "fewer than 2 stop words" however
 good it is. These subclasses read the language that ``language_id`` wrote into metadata and, per document:
 
-- split words with that language's tokenizer from datatrove's own table, a *blank* spaCy pipeline (no model
-  download). A language whose tokenizer needs a package that is not installed (jieba, pythainlp…) falls back
-  to spaCy's multi-language blank tokenizer, counted as ``tokenizer_fallback``;
+- split words with that language's splitter (``curation.filters.words``): by default one regular expression
+  that splits the way datatrove's blank spaCy pipelines do, ready at once and shared by every rule stage in
+  the process; ``word_splitter: spacy`` uses datatrove's spaCy tokenizers themselves (seconds to load per
+  language and process). A language written without spaces whose segmenter is not installed (pythainlp,
+  sudachipy...) is split at spaces and punctuation, counted as ``tokenizer_fallback``. Nothing is downloaded;
 - Gopher quality: use that language's most frequent function words for the stop-word rule
   (``STOP_WORDS_BY_LANGUAGE``, overridable from the recipe). A language with no list skips that one rule
   (counted as ``stop_word_rule_skipped``) rather than failing every document; languages written without spaces
@@ -21,6 +23,7 @@ Every drop carries datatrove's reason (``gopher_short_doc``, ``dup_line_frac``, 
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import (
@@ -29,9 +32,12 @@ from datatrove.pipeline.filters import (
     GopherQualityFilter,
     GopherRepetitionFilter,
 )
-from datatrove.utils.word_tokenizers import SpaCyTokenizer, WordTokenizer, load_word_tokenizer
+from datatrove.utils.word_tokenizers import WordTokenizer
+
+from curation.filters.words import word_splitter_for
 
 DEFAULT_LANGUAGE = "en"
+WordSplitterName = Literal["regex", "spacy"]
 
 STOP_WORDS_BY_LANGUAGE: dict[str, list[str]] = {
     "en": ["the", "be", "to", "of", "and", "that", "have", "with"],  # Gopher's own list
@@ -54,35 +60,46 @@ DUP_N_GRAMS = ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)
 LANGUAGES_WITHOUT_SPACES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
 
 
+def word_tokenizer_for(language: str, splitter: WordSplitterName = "regex") -> WordTokenizer:
+    """The word tokenizer the rules use for ``language`` in this process (built once, shared by all stages)."""
+    if splitter == "spacy":
+        return _spacy_tokenizer_for(language)[0]
+    return word_splitter_for(language).tokenizer
+
+
 @cache
-def word_tokenizer_for(language: str) -> WordTokenizer:
-    """datatrove's tokenizer for ``language`` if it works offline here, else spaCy's multi-language blank one."""
+def _spacy_tokenizer_for(language: str) -> tuple[WordTokenizer, bool]:
+    """datatrove's own tokenizer for ``language`` if it works offline here (never Stanza, which downloads),
+    else spaCy's multi-language blank one; and whether that was a fallback."""
+    from datatrove.utils.word_tokenizers import SpaCyTokenizer, StanzaTokenizer, load_word_tokenizer
+
     try:
         tokenizer = load_word_tokenizer(language)
+        if isinstance(tokenizer, StanzaTokenizer):
+            raise LookupError("Stanza downloads its models")
         tokenizer.word_tokenize("offline check")
-        return tokenizer
+        return tokenizer, False
     except Exception:
-        return _multilingual_tokenizer()
-
-
-@cache
-def _multilingual_tokenizer() -> WordTokenizer:
-    return SpaCyTokenizer("xx")
-
-
-def _is_fallback(tokenizer: WordTokenizer) -> bool:
-    return tokenizer is _multilingual_tokenizer()
+        return SpaCyTokenizer("xx"), language != "xx"
 
 
 class _FollowsDocumentLanguage:
-    """Mixin: before each document, point datatrove's ``self.language`` at the document's word tokenizer."""
+    """Mixin: for each document, point datatrove's ``self.language`` at the document's word tokenizer (and put
+    the configured value back afterwards, so a stage holds no per-document state between documents)."""
 
     default_language: str
     only_languages: frozenset[str] | None
+    word_splitter: WordSplitterName
 
-    def _init_language(self, default_language: str, only_languages: list[str] | None) -> None:
+    def _init_language(
+        self, default_language: str, only_languages: list[str] | None, word_splitter: WordSplitterName
+    ) -> None:
+        if word_splitter not in ("regex", "spacy"):
+            raise ValueError(f"word_splitter {word_splitter!r} is not one of: regex, spacy")
         self.default_language = default_language
         self.only_languages = frozenset(only_languages) if only_languages else None
+        self.word_splitter = word_splitter
+        self._language_setting = self.language
 
     def document_language(self, doc: Document) -> str:
         return str(doc.metadata.get("language") or self.default_language)
@@ -93,11 +110,30 @@ class _FollowsDocumentLanguage:
         if self.only_languages is not None and language not in self.only_languages:
             self.stat_update("skipped_language")
             return None
-        tokenizer = word_tokenizer_for(language)
-        if _is_fallback(tokenizer) and language != "xx":
+        if self.word_splitter == "spacy":
+            tokenizer, fallback = _spacy_tokenizer_for(language)
+        else:
+            splitter = word_splitter_for(language)
+            tokenizer, fallback = splitter.tokenizer, splitter.fallback
+        if fallback:
             self.stat_update("tokenizer_fallback")
         self.language = tokenizer
         return language
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        language = self._prepare(doc)
+        if language is None:
+            return True
+        try:
+            return self._filter_in(doc, language)
+        finally:
+            self._restore()
+
+    def _filter_in(self, doc: Document, language: str) -> bool | tuple[bool, str]:
+        return super().filter(doc)  # type: ignore[misc]
+
+    def _restore(self) -> None:
+        self.language = self._language_setting
 
 
 class GopherQuality(_FollowsDocumentLanguage, GopherQualityFilter):
@@ -109,6 +145,8 @@ class GopherQuality(_FollowsDocumentLanguage, GopherQualityFilter):
         stop_words_by_language: replaces the built-in lists (``STOP_WORDS_BY_LANGUAGE``) for the languages given.
         only_languages: apply the rules only to these languages; None: all.
         default_language: for documents without a ``language`` in metadata.
+        word_splitter: ``regex`` (default: ready at once, the words of a blank spaCy pipeline on ordinary
+            prose) or ``spacy`` (datatrove's spaCy tokenizers themselves; seconds to load per language).
     """
 
     name = "🥇 Gopher Quality (per language)"
@@ -127,6 +165,7 @@ class GopherQuality(_FollowsDocumentLanguage, GopherQualityFilter):
         stop_words_by_language: dict[str, list[str]] | None = None,
         only_languages: list[str] | None = None,
         default_language: str = DEFAULT_LANGUAGE,
+        word_splitter: WordSplitterName = "regex",
     ):
         super().__init__(
             min_doc_words=min_doc_words,
@@ -139,17 +178,15 @@ class GopherQuality(_FollowsDocumentLanguage, GopherQualityFilter):
             max_non_alpha_words_ratio=max_non_alpha_words_ratio,
             min_stop_words=min_stop_words,
         )
-        self._init_language(default_language, only_languages)
+        self._init_language(default_language, only_languages, word_splitter)
         self.stop_words_by_language = {
             language: frozenset(words)
             for language, words in (STOP_WORDS_BY_LANGUAGE | (stop_words_by_language or {})).items()
         }
         self._configured = (min_stop_words, min_avg_word_length, max_avg_word_length)
+        self._configured_stop_words = self.stop_words
 
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        language = self._prepare(doc)
-        if language is None:
-            return True
+    def _filter_in(self, doc: Document, language: str) -> bool | tuple[bool, str]:
         min_stop_words, min_avg, max_avg = self._configured
         stop_words = self.stop_words_by_language.get(language)
         if stop_words is None and min_stop_words:
@@ -159,7 +196,12 @@ class GopherQuality(_FollowsDocumentLanguage, GopherQualityFilter):
         spaced = language not in LANGUAGES_WITHOUT_SPACES
         self.min_avg_word_length = min_avg if spaced else None
         self.max_avg_word_length = max_avg if spaced else None
-        return super().filter(doc)
+        return super()._filter_in(doc, language)
+
+    def _restore(self) -> None:
+        super()._restore()
+        self.stop_words = self._configured_stop_words
+        self.min_stop_words, self.min_avg_word_length, self.max_avg_word_length = self._configured
 
 
 class GopherRepetition(_FollowsDocumentLanguage, GopherRepetitionFilter):
@@ -184,6 +226,7 @@ class GopherRepetition(_FollowsDocumentLanguage, GopherRepetitionFilter):
         ),
         only_languages: list[str] | None = None,
         default_language: str = DEFAULT_LANGUAGE,
+        word_splitter: WordSplitterName = "regex",
     ):
         super().__init__(
             dup_line_frac=dup_line_frac,
@@ -193,12 +236,7 @@ class GopherRepetition(_FollowsDocumentLanguage, GopherRepetitionFilter):
             top_n_grams=tuple(tuple(pair) for pair in top_n_grams),
             dup_n_grams=tuple(tuple(pair) for pair in dup_n_grams),
         )
-        self._init_language(default_language, only_languages)
-
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if self._prepare(doc) is None:
-            return True
-        return super().filter(doc)
+        self._init_language(default_language, only_languages, word_splitter)
 
 
 class C4Quality(_FollowsDocumentLanguage, C4QualityFilter):
@@ -223,6 +261,7 @@ class C4Quality(_FollowsDocumentLanguage, C4QualityFilter):
         filter_policy: bool = True,
         only_languages: list[str] | None = None,
         default_language: str = DEFAULT_LANGUAGE,
+        word_splitter: WordSplitterName = "regex",
     ):
         super().__init__(
             split_paragraph=split_paragraph,
@@ -236,12 +275,7 @@ class C4Quality(_FollowsDocumentLanguage, C4QualityFilter):
             filter_curly_bracket=filter_curly_bracket,
             filter_policy=filter_policy,
         )
-        self._init_language(default_language, only_languages)
-
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if self._prepare(doc) is None:
-            return True
-        return super().filter(doc)
+        self._init_language(default_language, only_languages, word_splitter)
 
 
 class FineWebQuality(_FollowsDocumentLanguage, FineWebQualityFilter):
@@ -260,6 +294,7 @@ class FineWebQuality(_FollowsDocumentLanguage, FineWebQualityFilter):
         new_line_ratio: float = 0.3,
         only_languages: list[str] | None = None,
         default_language: str = DEFAULT_LANGUAGE,
+        word_splitter: WordSplitterName = "regex",
     ):
         super().__init__(
             line_punct_thr=line_punct_thr,
@@ -270,9 +305,4 @@ class FineWebQuality(_FollowsDocumentLanguage, FineWebQualityFilter):
             char_duplicates_ratio=char_duplicates_ratio,
             new_line_ratio=new_line_ratio,
         )
-        self._init_language(default_language, only_languages)
-
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if self._prepare(doc) is None:
-            return True
-        return super().filter(doc)
+        self._init_language(default_language, only_languages, word_splitter)

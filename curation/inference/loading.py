@@ -2,7 +2,8 @@
 
 Any Hugging Face encoder works: with a sequence-classification head (RoBERTa, BERT, DeBERTa, ModernBERT,
 ...) for probabilities, labels and scores, or bare for embeddings. A path that is a folder loads from disk
-only; anything else is a hub id, downloaded only where the user's environment allows it.
+only; a hub id is used only when given as such (``hf://org/name`` or a clear ``org/name``), and a path that
+does not exist is an error naming it (see ``curation.inference.locations``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from curation.inference.devices import Placement
+from curation.inference.locations import ModelLocation, ModelLocationError, resolve_model_location
 from curation.inference.options import EngineOptions, ModelSpec, OptionsError
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class LoadedModel:
     pad_token_id: int
     max_positions: int
     suggested_max_length: int | None = None
+    pooling: str = "mean"
 
     @property
     def name(self) -> str:
@@ -62,25 +65,15 @@ class LoadedModel:
         return (self.spec.path, self.spec.revision, self.task)
 
 
-def _is_local(path: str) -> bool:
-    return Path(path).expanduser().is_dir()
-
-
-def _looks_like_a_path(path: str) -> bool:
-    """A hub id is ``name`` or ``org/name``; anything absolute, relative-dotted or with ``~`` is a folder."""
-    return path.startswith(("/", "./", "../", "~", "\\")) or path in (".", "..") or path.count("/") > 1
-
-
-def _source(path: str) -> str:
-    if _is_local(path):
-        return str(Path(path).expanduser())
-    if _looks_like_a_path(path):
-        raise ModelLoadError(f"no model folder at {path!r}; give a local Hugging Face model folder or a hub id")
-    return path
+def _location(spec: ModelSpec) -> ModelLocation:
+    try:
+        return resolve_model_location(spec.path)
+    except ModelLocationError as error:
+        raise ModelLoadError(str(error)) from None
 
 
 def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"trust_remote_code": options.trust_remote_code, "local_files_only": _is_local(spec.path)}
+    kwargs = _location(spec).pretrained_kwargs(options.trust_remote_code)
     if spec.revision:
         kwargs["revision"] = spec.revision
     return kwargs
@@ -88,7 +81,7 @@ def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
 
 def load_tokenizer(spec: ModelSpec, options: EngineOptions):
     """The model's fast tokenizer (a Rust ``tokenizers`` backend is required: it is what runs ahead in threads)."""
-    source = _source(spec.path)
+    source = _location(spec).source
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **_hub_kwargs(spec, options))
     except Exception as error:
@@ -184,8 +177,46 @@ def _sentence_transformers_max_length(spec: ModelSpec) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+SENTENCE_TRANSFORMERS_POOLING = {
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+}
+"""The ``1_Pooling/config.json`` switches the engine computes, and its name for each."""
+
+
+def sentence_transformers_pooling(path: str | Path) -> str | None:
+    """The pooling a local sentence-transformers folder declares (``mean``, ``cls`` or ``max``), or None.
+
+    The ``Pooling`` entry of ``modules.json`` names its config folder. A folder without ``modules.json`` is a
+    plain Hugging Face model (None). A pooling the engine does not compute (``lasttoken``,
+    ``weightedmean``, ``mean_sqrt_len_tokens``, several modes at once) is refused rather than approximated.
+    """
+    folder = Path(path).expanduser()
+    modules_file = folder / "modules.json"
+    if not modules_file.is_file():
+        return None
+    try:
+        modules = json.loads(modules_file.read_text())
+        entry = next((m for m in modules if str(m.get("type", "")).endswith(".Pooling")), None)
+        if entry is None:
+            return None
+        config = json.loads((folder / entry.get("path", "") / "config.json").read_text())
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        raise ModelLoadError(f"{path!r}: cannot read its sentence-transformers pooling config: {error}") from error
+    modes = [name for key, name in SENTENCE_TRANSFORMERS_POOLING.items() if config.get(key)]
+    known = SENTENCE_TRANSFORMERS_POOLING
+    others = sorted(key for key, on in config.items() if key.startswith("pooling_mode") and on and key not in known)
+    if others or len(modes) != 1:
+        raise ModelLoadError(
+            f"{path!r} pools with {', '.join(others + modes) or 'no mode'}; the engine computes exactly one of "
+            "mean, cls or max (set pooling explicitly to override)"
+        )
+    return modes[0]
+
+
 def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
-    source = _source(spec.path)
+    source = _location(spec).source
     kwargs = _hub_kwargs(spec, options)
     kwargs.update(
         config=config,
@@ -226,7 +257,7 @@ def _remote_code_refused(spec: ModelSpec) -> ModelLoadError:
 
 def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) -> LoadedModel:
     """Load one model onto ``placement.device`` in eval mode, refusing anything unsafe or half-initialised."""
-    source = _source(spec.path)
+    source = _location(spec).source
     try:
         config = AutoConfig.from_pretrained(source, **_hub_kwargs(spec, options))
     except Exception as error:
@@ -270,11 +301,21 @@ def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) ->
         pad_token_id=int(pad) if pad is not None else 0,
         max_positions=_position_limit(config),
         suggested_max_length=_sentence_transformers_max_length(spec) if task == "embed" else None,
+        pooling=_resolve_pooling(spec, task),
     )
+
+
+def _resolve_pooling(spec: ModelSpec, task: str) -> str:
+    """``spec.pooling``, with ``auto`` read from a local sentence-transformers folder (``mean`` otherwise)."""
+    if spec.pooling != "auto":
+        return spec.pooling
+    if task == "embed" and Path(spec.path).expanduser().is_dir():
+        return sentence_transformers_pooling(spec.path) or "mean"
+    return "mean"
 
 
 def share_model(base: LoadedModel, spec: ModelSpec) -> LoadedModel:
     """Another spec on an already loaded checkpoint: same module, its own name and outputs."""
     outputs = spec.outputs or default_outputs(base.task, base.problem_type)
     check_outputs(spec, base.task, base.problem_type, outputs)
-    return replace(base, spec=spec, outputs=tuple(outputs))
+    return replace(base, spec=spec, outputs=tuple(outputs), pooling=_resolve_pooling(spec, base.task))

@@ -102,4 +102,4 @@ def save_random_model(
 
 def tokenizer_from(folder: str | Path):
     """The tokenizer of a local model folder (no network)."""
-    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)

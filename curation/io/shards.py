@@ -132,3 +132,13 @@ def _check_unique_stems(shards: list[Shard]) -> None:
                 "rename one or narrow input.glob"
             )
         seen[shard.stem] = shard.path
+
+
+def single_file_shard(name: str, fmt: str = "auto") -> list[Shard]:
+    """The one shard of a run whose input is a single file (``name`` relative to its folder)."""
+    shard_format = detect_format(name) if fmt == "auto" else fmt
+    if shard_format is None:
+        raise ShardDiscoveryError(
+            f"cannot tell the format of {name!r} from its name; set input.format to one of {', '.join(INPUT_FORMATS)}"
+        )
+    return [Shard(0, name, shard_format, strip_format_suffix(name, shard_format))]

@@ -2,10 +2,12 @@
 
 from curation.recipe.loader import (
     RecipeError,
+    check_model_paths,
     check_recipe,
     load_recipe,
     parse_recipe,
     recipe_from_dict,
+    recipe_warnings,
 )
 from curation.recipe.model import ExecutorSpec, InputSpec, OutputSpec, Recipe, StageSpec
 from curation.recipe.registry import (
@@ -25,11 +27,13 @@ __all__ = [
     "RecipeError",
     "StageSpec",
     "build_stage",
+    "check_model_paths",
     "check_recipe",
     "list_stages",
     "load_recipe",
     "parse_recipe",
     "recipe_from_dict",
+    "recipe_warnings",
     "register_stage",
     "resolve_stage_class",
 ]

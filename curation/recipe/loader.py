@@ -95,7 +95,13 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
             )
         raise RecipeError(source, problems) from error
     check_recipe(recipe, source)
+    recipe._source = source
     return recipe
+
+
+def recipe_source(recipe: Recipe) -> str:
+    """The file a recipe was read from, for messages (``<recipe NAME>`` for one built in Python)."""
+    return recipe._source or f"<recipe {recipe.name}>"
 
 
 def check_recipe(recipe: Recipe, source: str = "<recipe>") -> None:
@@ -138,6 +144,88 @@ def _stage_problems(
         for problem in check_params(cls, params or {}):
             problems.append(RecipeProblem(_param_field(f"{where}.params", problem.param), problem.message))
     return problems
+
+
+def check_model_paths(recipe: Recipe, source: str | None = None) -> None:
+    """Raise ``RecipeError`` for every model path the recipe's stages name that is not on this machine and
+    not a hub id given as such (``hf://org/name``, or a clear ``org/name``).
+
+    Kept apart from ``check_recipe``: a shipped recipe is valid before its models are built, but neither
+    ``curate validate`` nor a run goes further with a model that is not there.
+    """
+    problems: list[RecipeProblem] = []
+    for index, spec in enumerate(recipe.stages):
+        if spec.stage is None:
+            continue
+        try:
+            cls = resolve_stage_class(spec.stage)
+        except StageResolutionError:
+            continue
+        for param, message in _model_location_problems(cls, spec.params):
+            problems.append(RecipeProblem(f"stages[{index}].params.{param}", message))
+    if problems:
+        raise RecipeError(source or recipe_source(recipe), problems)
+
+
+LOCAL_FILE_PARAMS = ("model_path",)
+"""Parameters that name a model file on this machine, in stages that do not list their models themselves."""
+
+
+def _model_location_problems(cls: type, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """Model paths a stage's parameters name that are neither on this machine nor a hub id given as such.
+
+    A stage lists its model parameters with a ``model_locations(params)`` classmethod (parameter -> path);
+    for any other stage a ``model_path`` must be an existing file or folder, and datatrove's
+    ``FastTextClassifierFilter`` a local ``model_url`` likewise.
+    """
+    from curation.inference.locations import check_model_location, missing_model_message
+
+    listed = getattr(cls, "model_locations", None)
+    if callable(listed):
+        try:
+            locations = listed(params)
+        except Exception:  # malformed parameters: check_params has already said what is wrong
+            return []
+        return [(param, problem) for param, path in locations.items() if (problem := check_model_location(path))]
+    problems = []
+    local = {name: params[name] for name in LOCAL_FILE_PARAMS if isinstance(params.get(name), str)}
+    model_url = params.get("model_url")
+    if cls.__name__ == "FastTextClassifierFilter" and isinstance(model_url, str) and "://" not in model_url:
+        local["model_url"] = model_url
+    for param, path in local.items():
+        if not Path(path).expanduser().exists():
+            problems.append((param, missing_model_message(path, "model file", hub=False)))
+    return problems
+
+
+def recipe_warnings(recipe: Recipe) -> list[RecipeProblem]:
+    """What a valid recipe would do that a user may not expect: datatrove steps that download at run time."""
+    from curation.recipe.downloads import download_warning
+
+    warnings: list[RecipeProblem] = []
+    for index, spec in enumerate(recipe.stages):
+        if spec.stage is None:
+            continue
+        try:
+            cls = resolve_stage_class(spec.stage)
+        except StageResolutionError:
+            continue
+        if not cls.__module__.startswith("datatrove."):
+            continue
+        message = download_warning(cls.__name__, spec.params, _defaults(cls))
+        if message:
+            warnings.append(RecipeProblem(f"stages[{index}]", message))
+    return warnings
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    import inspect
+
+    try:
+        parameters = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not p.empty}
 
 
 def _check_plugin(

@@ -8,6 +8,7 @@ ignored setting.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, Literal
 
 import orjson
@@ -16,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -115,12 +117,53 @@ class StageSpec(_Strict):
         return type(self.step).__name__
 
     def fingerprint(self) -> dict[str, Any]:
+        """What identifies this stage in a recipe fingerprint: its name and parameters, or for a step instance
+        its class and public attributes (the same from one process to the next: no memory addresses, sets
+        sorted, functions by name and code)."""
         if self.step is not None:
-            return {
-                "step": type(self.step).__qualname__,
-                "state": repr(sorted(vars(self.step).items(), key=str)),
-            }
+            return {"step": _qualified_name(type(self.step)), "state": _stable_state(self.step, depth=0)}
         return {"stage": self.stage, "params": self.params}
+
+
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+MAX_STATE_DEPTH = 4
+
+
+def _qualified_name(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _stable_state(value: Any, depth: int) -> Any:
+    """A JSON-able description of ``value`` that two processes agree on for equal configurations.
+
+    Public attributes only: private ones (``_engine``, ``_classifier``) hold loaded models and caches, and
+    ``stats`` holds counts, none of which is configuration.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()[:16]
+    if isinstance(value, dict):
+        return {
+            str(key): _stable_state(item, depth + 1) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))
+        }
+    if isinstance(value, (list, tuple)):
+        return [_stable_state(item, depth + 1) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_stable_state(item, depth + 1) for item in value), key=repr)
+    if isinstance(value, re.Pattern):
+        return {"pattern": value.pattern, "flags": value.flags}
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        body = code.co_code + repr(code.co_consts).encode() + repr(code.co_names).encode()
+        return f"{_qualified_name(value)}:{hashlib.sha256(body).hexdigest()[:12]}"
+    if isinstance(value, type):
+        return _qualified_name(value)
+    attributes = getattr(value, "__dict__", None)
+    if attributes is not None and depth < MAX_STATE_DEPTH:
+        public = {key: item for key, item in attributes.items() if not key.startswith("_") and key != "stats"}
+        return {"class": _qualified_name(type(value)), "state": _stable_state(public, depth + 1)}
+    return _ADDRESS.sub("", repr(value))
 
 
 class ExecutorSpec(_Strict):
@@ -141,6 +184,8 @@ class Recipe(_Strict):
     stages: list[StageSpec] = Field(default_factory=list)
     output: OutputSpec = Field(default_factory=OutputSpec)
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+    _source: str | None = PrivateAttr(default=None)
+    """The file the recipe was read from (set by the loader), named in error messages."""
 
     @field_validator("stages", mode="before")
     @classmethod
@@ -159,13 +204,25 @@ class Recipe(_Strict):
         return expanded
 
     def fingerprint(self) -> str:
-        """A short hash of everything that decides what the output of a shard is (not where it goes)."""
+        """A short hash of everything that decides what the output of a shard is.
+
+        Included: how records are read (format, text and id fields, reader), the stages with their
+        parameters, and how output is written (format, codec, file names, writer). Left out: where input and
+        output are, credentials, and which shards are selected (``glob``, ``recursive``): a narrower selection
+        does not change what a selected shard becomes. Completion markers carry it, so a run can tell output
+        of another recipe.
+        """
+        return hashlib.sha256(orjson.dumps(self.identity(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+    def identity(self) -> dict[str, Any]:
+        """What ``fingerprint`` hashes, as plain JSON values (markers keep it, so a changed recipe can be
+        told field by field)."""
         payload = {
-            "input": self.input.model_dump(exclude={"path", "storage_options"}),
+            "input": self.input.model_dump(exclude={"path", "storage_options", "glob", "recursive"}),
             "stages": [stage.fingerprint() for stage in self.stages],
             "output": self.output.model_dump(exclude={"path", "storage_options"}),
         }
-        return hashlib.sha256(orjson.dumps(payload, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+        return orjson.loads(orjson.dumps(payload, default=str, option=orjson.OPT_SORT_KEYS))
 
 
 __all__ = [

@@ -140,6 +140,9 @@ def check_is_processing_stage(cls: type[PipelineStep], name: str) -> None:
         raise StageResolutionError(f"{name!r} is a reader; name it in input.reader, not in stages")
     if issubclass(cls, DiskWriter):
         raise StageResolutionError(f"{name!r} is a writer; name it in output.writer, not in stages")
+    reason = unusable_reason(cls)
+    if reason:
+        raise StageResolutionError(f"{name!r} cannot run inside a recipe: it {reason}")
 
 
 def check_params(cls: type, params: dict[str, Any], *, reserved: tuple[str, ...] = ()) -> list[ParamProblem]:
@@ -211,16 +214,100 @@ def build_stage(name: str, params: dict[str, Any]) -> PipelineStep:
     return cls(**params)
 
 
+DATATROVE_SUMMARIES = {
+    "FineWebQualityFilter": "FineWeb's line rules: share of lines ending in punctuation, short lines, "
+    "duplicated characters, newline ratio.",
+    "GopherQualityFilter": "Gopher's quality rules: word count, mean word length, symbols, bullet and ellipsis "
+    "lines, alphabetic words, stop words (English word splitting; gopher_quality follows each document's "
+    "language).",
+    "GopherRepetitionFilter": "Gopher's repetition rules: duplicated lines and paragraphs, top and duplicated "
+    "word n-grams.",
+    "LambdaFilter": "Keep documents for which a Python function returns true.",
+    "LanguageFilter": "Keep documents whose fastText language is wanted (downloads its model; language_id is the "
+    "offline equivalent).",
+    "RegexFilter": "Drop documents in which a regular expression matches.",
+    "FastTextClassifierFilter": "Keep or drop documents by the labels a fastText model gives them (model_url: a "
+    "local .bin, or a URL it downloads).",
+    "UnigramLogProbFilter": "Drop documents whose mean unigram log-probability (English word frequencies, "
+    "downloaded) is below a threshold.",
+    "URLFilter": "Drop documents whose URL is on datatrove's block lists or holds banned words.",
+    "FTFYFormatter": "Fix mojibake and other broken Unicode in the text with ftfy.",
+    "LengthCounter": "Count documents by length (in tokens, after TokensCounter) into the stats.",
+    "CCNetPerplexityStats": "Write per-document KenLM perplexity statistics to output_folder (downloads the models).",
+    "DocStats": "Write per-document length, whitespace, punctuation and similar statistics to output_folder.",
+    "LangStats": "Write per-document fastText language scores to output_folder (downloads lid.176).",
+}
+"""One-line descriptions of datatrove steps whose own docstring is missing or does not read as one line."""
+
+NOT_IN_A_RECIPE = {
+    "LambdaFilter": "takes a Python function: use it as a step instance in the Python API",
+    "SingleBloomFilter": "keeps its Bloom filter per worker process, so it would only deduplicate within each "
+    "worker's shards: use exact_dedup",
+    "StatsMerger": "merges the stats files of a finished datatrove run: run it on its own",
+}
+"""datatrove steps that a recipe cannot run usefully, for reasons their signature does not show."""
+
+EARLIER_STEP_RESULTS = ("data_folder", "input_folder", "sequence_folder")
+"""Required parameters through which a datatrove step reads the files an earlier step of a multi-step
+datatrove pipeline wrote for every rank (its dedup and exact-substring pipelines)."""
+
+
 def list_stages() -> list[tuple[str, str, str]]:
-    """(name, origin, first docstring line) for our stages and every datatrove processing step."""
+    """(name, origin, one-line description) for our stages and every datatrove step a recipe can run."""
     _load_areas()
     rows: list[tuple[str, str, str]] = []
     for name, path in sorted(STAGES.items()):
         try:
             cls = _import_object(path)
-            rows.append((name, "curation", _first_line(cls)))
+            rows.append((name, "curation", describe_stage(cls)))
         except StageResolutionError as error:
             rows.append((name, "curation", f"(unavailable: {error})"))
+    unusable = dict(unusable_datatrove_steps())
+    for attribute, package, candidate in _datatrove_steps():
+        if attribute not in unusable:
+            rows.append((attribute, "datatrove " + package.rsplit(".", 1)[-1], describe_stage(candidate)))
+    return rows
+
+
+def unusable_datatrove_steps() -> list[tuple[str, str]]:
+    """(name, why) for datatrove processing steps that cannot run inside a recipe.
+
+    Told from the code: a step whose ``run`` does not yield documents ends the document stream (it writes
+    files: step 1 or 2 of a multi-step datatrove pipeline, a tokenizer writing token files); a step that
+    needs the folder an earlier step wrote for every rank only works after those steps ran as their own
+    datatrove pipeline; and ``NOT_IN_A_RECIPE`` for the rest.
+    """
+    return [(name, reason) for name, _, cls in _datatrove_steps() if (reason := unusable_reason(cls))]
+
+
+def unusable_reason(cls: type) -> str | None:
+    """Why the datatrove step ``cls`` cannot run inside a recipe, or None when it can (see
+    ``unusable_datatrove_steps``); our own stages always can."""
+    if not cls.__module__.startswith("datatrove."):
+        return None
+    reason = NOT_IN_A_RECIPE.get(cls.__name__)
+    if reason is None and not inspect.isgeneratorfunction(cls.run):
+        reason = (
+            "ends the document stream: it writes files of its own (token files, or the intermediate results of "
+            "a multi-step datatrove pipeline)"
+        )
+    if reason is None:
+        required = [
+            p.name
+            for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+            if p.default is p.empty and p.name in EARLIER_STEP_RESULTS
+        ]
+        if required:
+            reason = (
+                f"reads what earlier steps of its datatrove pipeline wrote ({required[0]}): "
+                "use exact_dedup / minhash_dedup, or run the whole datatrove pipeline on its own"
+            )
+    return reason
+
+
+def _datatrove_steps() -> list[tuple[str, str, type]]:
+    """(class name, package, class) of every concrete datatrove processing step, in listing order."""
+    found: list[tuple[str, str, type]] = []
     seen: set[str] = set()
     for package in DATATROVE_STEP_PACKAGES:
         if package.endswith(("readers", "writers")):
@@ -238,11 +325,36 @@ def list_stages() -> list[tuple[str, str, str]]:
                 and attribute not in seen
             ):
                 seen.add(attribute)
-                origin = "datatrove " + package.rsplit(".", 1)[-1]
-                rows.append((attribute, origin, _first_line(candidate)))
-    return rows
+                found.append((attribute, package, candidate))
+    return found
 
 
-def _first_line(cls: type) -> str:
-    doc = inspect.getdoc(cls) or ""
-    return doc.splitlines()[0] if doc else ""
+def describe_stage(cls: type) -> str:
+    """A stage's one-line description: the first sentence of its own docstring (not one it inherits), else
+    ours for datatrove steps without one, else its ``__init__`` docstring, else its display name."""
+    ours = DATATROVE_SUMMARIES.get(cls.__name__) if cls.__module__.startswith("datatrove.") else None
+    for text in (ours, cls.__dict__.get("__doc__"), cls.__init__.__doc__):
+        line = _first_sentence(text)
+        if line:
+            return line
+    return str(getattr(cls, "name", "") or cls.__name__).strip()
+
+
+def _first_sentence(text: str | None, limit: int = 110) -> str:
+    """The first paragraph of a docstring, on one line, cut after its first sentence or at ``limit``."""
+    if not text:
+        return ""
+    paragraph = []
+    for line in inspect.cleandoc(text).splitlines():
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        if not paragraph and line.strip() in ("Args:", "Arguments:", "Parameters:", "Returns:"):
+            return ""  # a parameter block with no description above it
+        paragraph.append(line.strip())
+    joined = " ".join(paragraph)
+    end = joined.find(". ")
+    if 0 < end < limit:
+        joined = joined[: end + 1]
+    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-from curation.io.layout import QUARANTINE_DIR
+from curation.io.layout import MARKERS_DIR, QUARANTINE_DIR, SUMMARY_FILE
 
 
 @dataclass
@@ -95,10 +95,46 @@ def _quarantined_positions(output_dir: Path) -> set[tuple[str, int]]:
     return positions
 
 
+class EvaluationError(ValueError):
+    """The output folder or the truth file cannot be compared: missing, empty, or not what they should be."""
+
+
+def _read_truth(truth_path: Path) -> list[dict[str, Any]]:
+    if not truth_path.is_file():
+        raise EvaluationError(
+            f"truth file {str(truth_path)!r} does not exist; `curate sample DIR` writes DIR/truth.jsonl"
+        )
+    try:
+        truth = [orjson.loads(line) for line in truth_path.read_bytes().splitlines() if line.strip()]
+    except orjson.JSONDecodeError as error:
+        raise EvaluationError(f"truth file {str(truth_path)!r} is not JSON Lines: {error}") from None
+    well_formed = all(isinstance(r, dict) and (r.get("malformed") or ("id" in r and "is_junk" in r)) for r in truth)
+    if not truth or not well_formed:
+        raise EvaluationError(
+            f"{str(truth_path)!r} is not a sample's truth file (one JSON object per record with id, is_junk, ...)"
+        )
+    return truth
+
+
+def _check_output(output_dir: Path) -> None:
+    if not output_dir.is_dir():
+        raise EvaluationError(f"output folder {str(output_dir)!r} does not exist; give the --output of a curate run")
+    if not (output_dir / MARKERS_DIR).is_dir() and not (output_dir / SUMMARY_FILE).is_file():
+        raise EvaluationError(
+            f"{str(output_dir)!r} holds no run output (no {SUMMARY_FILE}, no {MARKERS_DIR}/); "
+            "give the --output folder of a curate run over the sample's shards"
+        )
+
+
 def evaluate_against_truth(output_dir: str | Path, truth_path: str | Path) -> Evaluation:
-    """Compare the curated output in ``output_dir`` with a sample's ``truth.jsonl``."""
+    """Compare the curated output in ``output_dir`` with a sample's ``truth.jsonl``.
+
+    Raises ``EvaluationError`` when either is missing or is not what it should be (a folder that never held
+    a run would otherwise score as "nothing kept").
+    """
     output_dir = Path(output_dir)
-    truth = [orjson.loads(line) for line in Path(truth_path).read_bytes().splitlines() if line.strip()]
+    _check_output(output_dir)
+    truth = _read_truth(Path(truth_path))
     rows = load_output_rows(output_dir)
     kept = {str(row["id"]): row for row in rows}
     quarantined = _quarantined_positions(output_dir)

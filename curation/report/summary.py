@@ -1,7 +1,9 @@
 """The end-of-run summary: ``summary.json`` in the output directory and a table for people.
 
-The summary covers every completed shard of the output directory, including shards completed by an
-earlier (interrupted) run, so a resumed run reports the same totals an uninterrupted one would.
+The summary covers every shard of the output directory completed by this recipe, including shards
+completed by an earlier (interrupted) run and shards outside this run's selection (a narrower ``--glob``), so
+a resumed run reports the same totals an uninterrupted one would and ``summary.json`` always describes the
+folder it sits in. ``shards`` says how many of them this run selected, processed and skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import sys
 from typing import Any, TextIO
 
 from curation.report.stats import RunTotals, ShardResult
+
+GROUPS_SHOWN = 5
 
 
 def build_summary(
@@ -28,8 +32,13 @@ def build_summary(
     results: list[ShardResult],
     processed_now: list[ShardResult],
     failures: list[dict[str, Any]],
+    completed_selected: int | None = None,
 ) -> dict[str, Any]:
-    """Assemble the summary dictionary written to ``summary.json``."""
+    """Assemble the summary dictionary written to ``summary.json``.
+
+    ``results``: every shard result the summary covers (the whole output folder); ``total_shards`` and
+    ``completed_selected``: the shards this run selected, and how many of them are complete.
+    """
     totals = RunTotals()
     for result in results:
         totals.add(result)
@@ -45,9 +54,12 @@ def build_summary(
         "started_at": started_at,
         "finished_at": finished_at,
         "wall_seconds": round(wall_seconds, 3),
+        "scope": "every shard in the output folder completed by this recipe, from this run and earlier ones",
         "shards": {
             "total": total_shards,
-            "completed": len(results),
+            "completed": len(results) if completed_selected is None else completed_selected,
+            "in_summary": len(results),
+            "completed_outside_selection": 0 if completed_selected is None else len(results) - completed_selected,
             "processed_this_run": len(processed_now),
             "skipped_already_complete": skipped,
             "completed_with_other_recipe": stale,
@@ -62,66 +74,102 @@ def build_summary(
         },
         "outputs": dict(sorted(totals.outputs.items())),
         "routes": totals.routes(),
+        "groups": totals.grouped(),
     }
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 doc``, ``2 docs``, ``1,200 docs``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> None:
-    """Print the per-stage table and the reconciliation line."""
+    """Print the per-stage table and the reconciliation line.
+
+    Lines other than the table are printed without hard wrapping, so a pipe or a log file gets each on one line.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream or sys.stdout, width=max(100, (Console().width or 100)))
+    stream = stream or sys.stdout
+    terminal = stream.isatty()
+    console = Console(file=stream, width=max(100, Console().width or 100) if terminal else 160)
     totals = summary["totals"]
+    quarantined = totals["quarantined_by_reason"]
     table = Table(title=f"curate · {summary['recipe']['name']} · {summary['output']}", show_lines=False)
     table.add_column("stage")
     table.add_column("in", justify="right")
     table.add_column("out", justify="right")
     table.add_column("dropped", justify="right")
+    table.add_column("quarantined", justify="right")
     table.add_column("dropped by reason")
     table.add_column("seconds", justify="right")
-    for stage in totals["stages"]:
+    for position, stage in enumerate(totals["stages"]):
         dropped = stage["dropped"]
         reasons = ", ".join(f"{reason} {count:,}" for reason, count in sorted(dropped.items(), key=lambda x: -x[1]))
+        held = f"{totals['quarantined']:,}" if position == 0 else ""
         table.add_row(
             stage["name"],
             f"{stage['in']:,}",
             f"{stage['out']:,}",
             f"{sum(dropped.values()):,}",
+            held,
             reasons,
             f"{stage['seconds']:.2f}",
         )
     console.print(table)
     shards = summary["shards"]
-    quarantined = totals["quarantined_by_reason"]
+    outside = shards.get("completed_outside_selection", 0)
     console.print(
         f"shards: {shards['completed']}/{shards['total']} complete "
         f"({shards['processed_this_run']} this run, {shards['skipped_already_complete']} already done"
         + (f", [red]{shards['failed']} failed[/red]" if shards["failed"] else "")
         + ")"
+        + (
+            f"; the totals also cover {plural(outside, 'shard')} completed earlier in this folder, outside this "
+            "run's selection"
+            if outside
+            else ""
+        ),
+        soft_wrap=True,
     )
     mark = "[green]✓ reconciled[/green]" if totals["reconciled"] else "[red]✗ NOT reconciled[/red]"
     added = f" - added {totals['added']:,}" if totals["added"] else ""
     console.print(
         f"records in {totals['records_in']:,}{added} = kept {totals['kept']:,} + dropped {totals['dropped']:,} "
-        f"+ quarantined {totals['quarantined']:,}  {mark}"
+        f"+ quarantined {totals['quarantined']:,}  {mark}",
+        soft_wrap=True,
     )
     if quarantined:
-        console.print("quarantined: " + ", ".join(f"{reason} {count:,}" for reason, count in quarantined.items()))
+        console.print(
+            "quarantined: " + ", ".join(f"{reason} {count:,}" for reason, count in quarantined.items()), soft_wrap=True
+        )
     routes = summary.get("routes", {})
     if len(routes) > 1 or any(entry["tokens"] for entry in routes.values()):
         console.print(
             "routes: "
             + ", ".join(
-                f"{route} {entry['documents']:,} docs" + (f" / {entry['tokens']:,} tokens" if entry["tokens"] else "")
+                f"{route} {plural(entry['documents'], 'doc')}"
+                + (f" / {plural(entry['tokens'], 'token')}" if entry["tokens"] else "")
                 for route, entry in routes.items()
-            )
+            ),
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    for name, values in summary.get("groups", {}).items():
+        largest = list(values.items())[:GROUPS_SHOWN]
+        console.print(
+            f"{name}: {len(values):,} values; largest: "
+            + ", ".join(f"{value} {entry['documents']:,} docs / {entry['tokens']:,} tokens" for value, entry in largest)
         )
     rate = summary["this_run"]["records_per_second"]
     console.print(
         f"wall {summary['wall_seconds']:.1f}s"
         + (f", {rate:,.0f} records/s this run" if rate else "")
-        + f"; summary: {summary['output'].rstrip('/')}/summary.json"
+        + f"; summary: {summary['output'].rstrip('/')}/summary.json",
+        soft_wrap=True,
     )
     for failure in shards["failures"]:
         last_line = failure["error"].strip().splitlines()[-1] if failure["error"] else ""
-        console.print(f"[red]failed[/red] {failure['source']}: {last_line}")
+        console.print(f"[red]failed[/red] {failure['source']}: {last_line}", soft_wrap=True, highlight=False)

@@ -110,3 +110,26 @@ def near_copy(text: str, insertions: tuple[str, ...], footer: str | None, rng: r
 
 def _join(lines: list[list[str]]) -> str:
     return "\n".join(" ".join(tokens) for tokens in lines)
+
+
+def character_edits(text: str, edits: int, rng: random.Random) -> str:
+    """``text`` with ``edits`` single characters replaced, inserted or deleted at random places.
+
+    The kind of near copy that word shingles miss in scripts written without spaces (a changed character in
+    a Chinese sentence). Replacements and insertions are drawn from the text's own letters, so the copy
+    stays in the text's script.
+    """
+    characters = list(text)
+    letters = [character for character in characters if character.isalpha()] or characters
+    for _ in range(edits):
+        if not characters:
+            break
+        position = rng.randrange(len(characters))
+        operation = rng.randrange(3)
+        if operation == 0:
+            characters[position] = rng.choice(letters)
+        elif operation == 1:
+            characters.insert(position, rng.choice(letters))
+        else:
+            del characters[position]
+    return "".join(characters)

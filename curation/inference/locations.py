@@ -1,0 +1,139 @@
+"""Where a model comes from: a path on this machine, or a hub id the user asked for in so many words.
+
+Loading never guesses between the two, because a guess that goes to the hub is a silent download (or, offline,
+a 30-second wait and a confusing network error) where the user meant a folder they forgot to build. The rules:
+
+- ``hf://org/name`` (or ``hf://name``): the Hugging Face hub, always;
+- a path that exists (a folder, or a file such as a fastText ``.bin``; ``~`` is expanded): that path, read
+  with ``local_files_only`` so nothing is fetched to complete it;
+- ``org/name``, exactly one slash and only the characters a hub id may hold, where ``org`` is not a folder
+  here and not a conventional name for a local folder (``models``, ``build``, ``checkpoints``, ...): the hub;
+- anything else (``./x``, ``/abs/path``, ``a/b/c``, ``models/quality``, a bare ``name``, ``x.bin``): an error
+  that names the missing path, as the user wrote it and as an absolute path.
+
+This module imports nothing heavy: recipe validation uses it to check model paths before any run starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HUB_SCHEME = "hf://"
+HUB_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+"""One part of a hub id (``org`` or ``name``): letters, digits, ``.``, ``_``, ``-``, not at either end."""
+LOCAL_FOLDER_NAMES = frozenset(
+    {
+        "artifacts",
+        "build",
+        "checkpoint",
+        "checkpoints",
+        "ckpt",
+        "classifiers",
+        "data",
+        "export",
+        "exports",
+        "model",
+        "models",
+        "out",
+        "output",
+        "outputs",
+        "runs",
+        "saved",
+        "tmp",
+        "weights",
+    }
+)
+"""First parts of ``a/b`` that name a folder of the user's, not a hub organisation."""
+MODEL_FILE_SUFFIXES = (".bin", ".ftz", ".json", ".safetensors", ".gguf", ".pt", ".onnx", ".model")
+DEMO_MODELS = "build/demo/models"
+DEMO_HINT = (
+    "the demo's models are built by `make demo` (or `python -m curation.classify.demo build/demo/models`, "
+    "run from the repository root) into build/demo/models/"
+)
+
+
+class ModelLocationError(FileNotFoundError):
+    """A model path that is neither on this machine nor a hub id given as such."""
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """A resolved model location: ``source`` is what to hand to ``from_pretrained`` (or to open)."""
+
+    given: str
+    source: str
+    is_local: bool
+
+    def pretrained_kwargs(self, trust_remote_code: bool = False) -> dict[str, Any]:
+        """The keyword arguments every ``from_pretrained`` call gets: never fetch to complete a local folder,
+        and an explicit ``trust_remote_code`` (left unset, transformers may ask on a terminal)."""
+        return {"local_files_only": self.is_local, "trust_remote_code": bool(trust_remote_code)}
+
+
+def is_hub_id(name: str) -> bool:
+    """``org/name`` written with a hub id's characters (says nothing of whether the repository exists)."""
+    parts = name.split("/")
+    return (
+        len(parts) == 2
+        and all(HUB_ID.fullmatch(part) for part in parts)
+        and not any(".." in part or "--" in part for part in parts)
+    )
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    """A clear hub id: ``org/name`` where ``org`` is not a folder here nor a usual local folder name."""
+    if not is_hub_id(name):
+        return False
+    org, model = name.split("/")
+    if org.lower() in LOCAL_FOLDER_NAMES or Path(org).expanduser().exists():
+        return False
+    return not model.lower().endswith(MODEL_FILE_SUFFIXES)
+
+
+def resolve_model_location(path: str, *, what: str = "model") -> ModelLocation:
+    """Resolve ``path`` by the rules in the module docstring; raise ``ModelLocationError`` naming what is missing.
+
+    ``what`` names the thing in the message (``model``, ``tokenizer``, ``fastText model``).
+    """
+    given = str(path)
+    if given.startswith(HUB_SCHEME):
+        hub_id = given[len(HUB_SCHEME) :].strip("/")
+        if not (is_hub_id(hub_id) or HUB_ID.fullmatch(hub_id)):
+            raise ModelLocationError(f"{given!r} is not a hub id; write hf://org/name")
+        return ModelLocation(given, hub_id, is_local=False)
+    local = Path(given).expanduser()
+    if given and local.exists():
+        return ModelLocation(given, str(local), is_local=True)
+    if _looks_like_hub_id(given):
+        return ModelLocation(given, given, is_local=False)
+    raise ModelLocationError(missing_model_message(given, f"{what} folder"))
+
+
+def missing_model_message(given: str, what: str = "model", *, hub: bool = True) -> str:
+    """What to say about a model path that does not exist: the path, where it was looked for, and the fix.
+
+    ``hub``: whether a hub id would be accepted in its place (not for a fastText model file, say).
+    """
+    absolute = Path(given).expanduser().absolute()
+    message = f"no {what} at {given!r} (looked for {absolute})"
+    if DEMO_MODELS in absolute.as_posix():
+        return f"{message}; {DEMO_HINT}"
+    if not hub or given.lower().endswith(MODEL_FILE_SUFFIXES):
+        return f"{message}; give the path of an existing file or folder"
+    if is_hub_id(given):
+        return f"{message}; for the hub model of that name write hf://{given}"
+    if "/" not in given.strip("/") and HUB_ID.fullmatch(given):
+        return f"{message}; for a hub model write hf://org/{given} (or hf://{given})"
+    return f"{message}; give an existing local folder, or hf://org/name for a hub model"
+
+
+def check_model_location(path: str, *, what: str = "model") -> str | None:
+    """The problem with ``path`` as a model location, or None when it resolves (used by recipe validation)."""
+    try:
+        resolve_model_location(path, what=what)
+    except ModelLocationError as error:
+        return str(error)
+    return None
