@@ -56,7 +56,7 @@ class LLMTopicNamer:
     ):
         self.backend = make_backend(backend)
         self.sampling = SamplingParams(temperature, top_p, max_tokens, seed)
-        self.dispatcher = Dispatcher(self.backend, RequestCache(cache or ":memory:"), window=1)
+        self.cache = RequestCache(cache or ":memory:")
         self.representatives = representatives
         self.chars_per_representative = chars_per_representative
 
@@ -86,7 +86,13 @@ class LLMTopicNamer:
             int(request.attempt),
             payload_hash(self.backend.payload(chat)),
         )
-        outcome = self.dispatcher.settle_one(Job(key, chat))
+        # naming asks a handful of questions from a global task with no end hook: each call opens and
+        # closes its own connection, so nothing is left open when the task ends
+        dispatcher = Dispatcher(self.backend, self.cache, window=1)
+        try:
+            outcome = dispatcher.settle_one(Job(key, chat))
+        finally:
+            dispatcher.close()
         if outcome.status != ANSWERED or outcome.completion is None:
             raise RuntimeError(f"naming topic {request.topic_id} failed: {outcome.reason}")
         return clean_name(outcome.completion.text)
