@@ -110,7 +110,11 @@ def main() -> int:
     parser.add_argument("--speed-prompts", type=int, default=16)
     parser.add_argument("--speed-tokens", type=int, default=64)
     parser.add_argument("--show", type=int, default=2)
+    parser.add_argument("--speed-only", action="store_true", help="only the generation speed part")
     args = parser.parse_args()
+    if args.speed_only:
+        print_speed(args.speed_prompts, args.speed_tokens)
+        return 0
     if not (DATA / "topics").is_dir():
         print(f"needs {DATA / 'topics'} (../shared/data)")
         return 1
@@ -150,10 +154,14 @@ def main() -> int:
             print(f"\n--- {row['id']} ({row['synth_template_id']}, {row['synth_completion_tokens']} tokens)")
             print(row["text"])
         print(f"\nkept {len(kept)} rows, {tokens} tokens")
-    print("\nlocal generation speed (completion tokens/s, CPU):")
-    for name, rate in speed(args.speed_prompts, args.speed_tokens):
-        print(f"  {name:45} {rate:8.1f}")
+    print_speed(args.speed_prompts, args.speed_tokens)
     return 0
+
+
+def print_speed(prompts: int, tokens: int) -> None:
+    print(f"\nlocal generation speed ({prompts} prompts, {tokens} new tokens each; completion tokens/s, CPU):")
+    for name, rate in speed(prompts, tokens):
+        print(f"  {name:45} {rate:8.1f}")
 
 
 if __name__ == "__main__":
