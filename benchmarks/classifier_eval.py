@@ -3,6 +3,7 @@ perplexity under SmolLM2, SmolLM2's P("yes"), and the learned combiners; and the
 
     python benchmarks/classifier_eval.py 2>/dev/null
     python benchmarks/classifier_eval.py --transformers-model DIR --write-combiner DIR 2>/dev/null
+    python benchmarks/classifier_eval.py --skip-transformers --skip-lm-yes --speed-docs 40 2>/dev/null  # quick
 
 1. Builds the reference-vs-web labeled set (``python -m curation.classify.labelsets quality``) and trains,
    with ``classifiers/quality`` (``wikipedia_qa`` held out), a fastText model and a fine-tuned MiniLM
@@ -177,6 +178,7 @@ def main() -> int:
     parser.add_argument("--variants", action="store_true", help="also MiniLM frozen-encoder and chunked")
     parser.add_argument("--perplexity-tokens", type=int, default=256)
     parser.add_argument("--lm-yes-tokens", type=int, default=256, help="document tokens in the P(yes) prompt")
+    parser.add_argument("--skip-lm-yes", action="store_true", help="leave out P(yes) and the combiners using it")
     parser.add_argument("--speed-docs", type=int, default=150, help="Common Crawl documents for the speed run")
     parser.add_argument("--write-combiner", type=Path, help="write the default combiner, fitted on all labels")
     parser.add_argument("--bootstrap", type=int, default=1000)
@@ -231,6 +233,8 @@ def main() -> int:
         "perplexity (SmolLM2)": {"kind": "perplexity", "model": LM, "max_tokens": args.perplexity_tokens},
         "P(yes) (SmolLM2)": {"kind": "lm_yes", "model": LM, "max_document_tokens": args.lm_yes_tokens},
     }
+    if args.skip_lm_yes:
+        del specs["P(yes) (SmolLM2)"]
     for name, folder in folders.items():
         specs[name] = {"kind": "classifier", "name": name.replace(" ", "_"), "model": str(folder)}
     raw: dict[str, np.ndarray] = {}
@@ -253,8 +257,9 @@ def main() -> int:
         "word_count": ("word_count", {"kind": "word_count"}),
         "rules": ("rules (Gopher+C4+FineWeb)", specs["rules (Gopher+C4+FineWeb)"]),
         "perplexity": ("perplexity (SmolLM2)", specs["perplexity (SmolLM2)"]),
-        "lm_yes": ("P(yes) (SmolLM2)", specs["P(yes) (SmolLM2)"]),
     }
+    if not args.skip_lm_yes:
+        signal_of["lm_yes"] = ("P(yes) (SmolLM2)", specs["P(yes) (SmolLM2)"])
     for name in folders:
         signal_of[name] = (name, specs[name])
     combiners = {
@@ -263,6 +268,7 @@ def main() -> int:
         "combiner: rules+ppl+P(yes), no length": ["rules", "perplexity", "lm_yes"],
         "combiner: all signals": [*DEFAULT_COMBINER, *folders],
     }
+    combiners = {name: members for name, members in combiners.items() if all(m in signal_of for m in members)}
     combiner_reports = {}
     for name, members in combiners.items():
         signals = [build_signal(signal_of[m][1]) for m in members]
@@ -302,7 +308,9 @@ def main() -> int:
         f"  perplexity stage (engine):            {ours['docs_per_s']} docs/s, {ours['tokens_per_s']} tokens/s "
         f"({speed['speedup']}x); largest loss difference {speed['max_loss_difference']}"
     )
-    if args.write_combiner:
+    if args.write_combiner and args.skip_lm_yes:
+        print("not writing the default combiner: it needs P(yes)")
+    elif args.write_combiner:
         write_default_combiner(args.write_combiner, texts, truth, raw, words, specs, args)
     out = args.work / "report.json"
     out.write_text(json.dumps(comparison, indent=2), encoding="utf-8")
