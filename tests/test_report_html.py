@@ -184,37 +184,38 @@ def test_a_folder_with_nothing_to_report_is_a_clear_error(tmp_path, capsys):
     assert "holds no summary.json" in capsys.readouterr().err
 
 
-def test_check_results_and_mixture_files_render_when_present(report_run, tmp_path):
+CHECKS = """
+version: 1
+name: ci
+sample: {size: null, seed: 0}
+metrics:
+  language: {source: column, expected: [en]}
+checks:
+  - name: no empty documents
+    metric: empty_rate
+    condition: "<"
+    threshold: 0.5%
+  - name: "</svg><script>alert(5)</script> no exact duplicates"
+    metric: exact_duplicate_rate
+    condition: "=="
+    threshold: 0
+  - name: at least a million documents
+    metric: documents
+    condition: ">="
+    threshold: 1000000
+"""
+
+
+def test_curate_check_results_in_the_output_folder_render(report_run, tmp_path):
+    """``curate check --json OUT/check.json`` on the run's output: the report finds and shows the results."""
     out, _ = report_run
-    check = {
-        "name": "ci",
-        "exit_code": 1,
-        "counts": {"passed": 1, "failed": 1, "warned": 0, "errors": 0, "skipped": 0},
-        "sample": "every document",
-        "results": [
-            {
-                "name": "enough docs",
-                "metric": "documents",
-                "condition": ">=",
-                "threshold": 10,
-                "severity": "error",
-                "status": "passed",
-                "value": 61,
-            },
-            {
-                "name": EVIL_LABEL,
-                "metric": "duplicate_rate",
-                "condition": "<",
-                "threshold": 0.01,
-                "severity": "error",
-                "status": "failed",
-                "value": 0.06,
-            },
-        ],
-    }
-    path = tmp_path / "check.json"
-    path.write_text(__import__("json").dumps(check))
-    html = write_report(str(out), str(tmp_path / "r.html"), check_files=[str(path)])
+    checks = tmp_path / "checks.yaml"
+    checks.write_text(CHECKS)
+    assert curate(["check", str(checks), str(out), "--json", str(out / "check.json")]) == 1
+    html = write_report(str(out), str(tmp_path / "r.html"))
     page = _Page(Path(html).read_text())
     assert "checks" in page.sections and "script" not in page.tags
-    assert EVIL_LABEL in page.all_text and "1 failed" in page.all_text
+    text = page.all_text
+    assert "</svg><script>alert(5)</script> no exact duplicates" in text
+    assert "2 passed, 1 failed" in text and "at least a million documents" in text
+    (out / "check.json").unlink()

@@ -142,7 +142,8 @@ def _shard_results(folder: DataFolder, summary: dict[str, Any] | None) -> list[d
         marker = layout.read_marker(stem)
         if marker is None or (fingerprint and marker.get("recipe_fingerprint") != fingerprint):
             continue
-        results.append(marker["result"])
+        if isinstance(marker.get("result"), dict):  # markers of `curate mix` hold other things
+            results.append(marker["result"])
     return results
 
 
