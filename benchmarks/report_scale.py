@@ -6,7 +6,7 @@
 What a finished ``curate run`` of the demo recipe leaves in its output folder is generated deterministically
 into ``--work``/run-<N> (reused when present), shard by shard, with the project's own types:
 
-- completion markers (``ShardResult`` with ``observations``): the demo recipe's ten stages with drop reasons,
+- completion markers (``ShardResult`` with ``observations``): the demo recipe's stage rows with drop reasons,
   three drop examples per reason, the five thresholded metrics' histograms (``curation.report.thresholds``)
   and output composition by language, domain and topic (200 topics). The histogram counts are drawn with
   NumPy in the format the observers write, not measured on documents: the report's cost depends on shards,
