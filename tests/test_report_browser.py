@@ -97,6 +97,7 @@ def test_demo_report_renders_in_chromium_without_errors(demo_report):
     assert len(text) > 2000 and "Funnel" in text and "records in" in text
     assert HOSTILE in examples  # the hostile document is in the examples, as text
     assert scripts == 0 and images == 0
+    assert "cpu (fasttext)" in text  # where the quality and domain models ran
     picture = Image.open(io.BytesIO(screenshot)).convert("RGB")
     assert picture.height > 3000
     assert len(picture.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 100  # drawn, not a blank page

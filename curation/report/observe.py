@@ -221,11 +221,15 @@ def _tokens(document: Document) -> int:
 
 
 def _device_of(step: Any) -> str | None:
-    """The device a model stage runs on, when it says (the inference engine's ``device``)."""
-    for holder in (step, getattr(step, "engine", None), getattr(step, "_engine", None)):
-        device = getattr(holder, "device", None) if holder is not None else None
-        if device is not None and not callable(device):
-            return str(device)
+    """Where a model stage ran: the inference engine's device (``cuda:0``, ``cpu``), ``cpu (fasttext)`` for a
+    fastText classifier; None for stages without a model, or whose model never loaded."""
+    classifier = getattr(step, "_classifier", None)
+    for engine in (getattr(step, "_engine", None), getattr(classifier, "engine", None)):
+        placement = getattr(engine, "placement", None)
+        if placement is not None:
+            return str(placement.device)
+    if classifier is not None:
+        return f"cpu ({getattr(classifier, 'backend', 'model')})"
     return None
 
 
@@ -239,20 +243,27 @@ class OutputObserver:
         self.token_length = Histogram(LENGTH_LOW, LENGTH_HIGH, LENGTH_BINS, log=True)
 
     def counted(self, documents: Iterable[Document]) -> Iterator[Document]:
+        length, token_length = self.length.add, self.token_length.add
+        fields = [(name, self.composition[name]) for name in self.fields]
         for document in documents:
-            tokens = _tokens(document)
-            self.length.add(_chars(document))
+            metadata = document.metadata
+            tokens = metadata.get(TOKEN_FIELD)
+            if type(tokens) is not int:
+                tokens = 0
+            text = document.text
+            length(len(text) if type(text) is str else 0)
             if tokens:
-                self.token_length.add(tokens)
-            for name in self.fields:
-                value = document.metadata.get(name)
+                token_length(tokens)
+            for name, values in fields:
+                value = metadata.get(name)
                 if value is None:
                     continue
-                values = self.composition[name]
-                key = str(value)
-                if key not in values and len(values) >= MAX_VALUES:
-                    key = OTHER_VALUE
-                entry = values.setdefault(key, [0, 0])
+                key = value if type(value) is str else str(value)
+                entry = values.get(key)
+                if entry is None:
+                    if len(values) >= MAX_VALUES:
+                        key = OTHER_VALUE
+                    entry = values.setdefault(key, [0, 0])
                 entry[0] += 1
                 entry[1] += tokens
             yield document
