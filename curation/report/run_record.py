@@ -99,13 +99,11 @@ def read_run_record(
             f"{path!r} holds no summary.json, completion markers, mixture.json or check results: give the output "
             "folder of `curate run` or `curate mix`"
         )
-    files = dict(record.summary["outputs"]) if record.summary else {}
-    if not files and not results:
-        files = output_files(folder)
-    if any(rows < 0 for rows in files.values()):
-        files = {p: r for p, r in files.items() if r >= 0} | {
-            p: r for p, r in output_files(folder).items() if files.get(p, 0) < 0
-        }
+    files = dict(record.summary["outputs"]) if record.summary else output_files(folder)
+    unknown = [path for path, rows in files.items() if rows < 0]  # a datatrove writer's files: count them
+    if unknown:
+        counted = output_files(folder)
+        files.update({path: counted.get(path, 0) for path in unknown})
     record.sample = sample_output(folder, files, size=sample_size, seed=seed, score_columns=_score_fields(record))
     return record
 
