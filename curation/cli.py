@@ -133,6 +133,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.checks.cli import add_parser as add_check_parser
 
     add_check_parser(commands)
+    from curation.synth.cli import add_parsers as add_synth_parsers
+
+    add_synth_parsers(commands)  # annotate, synth-report
 
     commands.add_parser(
         "stages",
@@ -160,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
     }
     try:
-        return handlers[args.command](args)
+        return (handlers.get(args.command) or args.handler)(args)
     except KeyboardInterrupt as error:
         from curation.executors.runner import RunInterrupted
 
