@@ -34,6 +34,9 @@ from datatrove.data import Document
 from curation.report.thresholds import KEEP_AT_LEAST, MetricProbe, probes_for
 
 EXAMPLES_PER_REASON = 3
+MAX_PENDING = 10_000
+"""Documents a stage may hold before the observer stops waiting for them (a stage that buffers more, or that
+gives its outputs new ids, is not one whose drops can be told): the oldest are then no longer waited for."""
 EXAMPLE_CHARS = 400
 MAX_VALUES = 200
 OTHER_VALUE = "(other)"
@@ -135,12 +138,17 @@ class StageObserver:
                 if _sampled(document, tally.probe.sample_every):
                     tally.add(tally.probe.compute(document))
             key = document.id
-            if key in self.pending:  # a repeated id: settle the earlier one now
-                self._settle(self.pending.pop(key), dropped=False)
+            # a repeated id, or too many held: stop waiting for the earlier (or oldest) one; if it comes out,
+            # it is observed then, as a document the observer did not see enter
+            if key in self.pending:
+                del self.pending[key]
+            elif len(self.pending) >= MAX_PENDING:
+                self.pending.popitem(last=False)
             self.pending[key] = document
             yield document
 
     def leaving(self, documents: Iterable[Document]) -> Iterator[Document]:
+        unmatched = 0
         for document in documents:
             if document.id in self.pending:
                 while self.pending:
@@ -148,12 +156,16 @@ class StageObserver:
                     if key == document.id:
                         break
                     self._settle(earlier, dropped=True)
+            else:
+                unmatched += 1
             self.chars_out += _chars(document)
             self.tokens_out += _tokens(document)
             self._observe_metrics(document)
             yield document
+        # what never came out was dropped, unless the stage also emitted documents of its own (new ids): then
+        # the leftovers cannot be told from documents it replaced
         while self.pending:
-            self._settle(self.pending.popitem(last=False)[1], dropped=True)
+            self._settle(self.pending.popitem(last=False)[1], dropped=not unmatched)
 
     def _observe_metrics(self, document: Document) -> None:
         for tally in self.read_probes:
