@@ -47,12 +47,17 @@ stages:
 
 def cache_rows(path: Path) -> dict[str, tuple[str, bytes | None]]:
     """payload hash -> (state, response); the server counts requests under the same hash."""
+    return {payload: (state, response) for payload, (state, response, _) in cache_sends(path).items()}
+
+
+def cache_sends(path: Path) -> dict[str, tuple[str, bytes | None, int]]:
+    """payload hash -> (state, response, sends so far)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            found = connection.execute("SELECT payload_hash, state, response FROM requests").fetchall()
+            found = connection.execute("SELECT payload_hash, state, response, sends FROM requests").fetchall()
     except sqlite3.OperationalError:
         return {}
-    return {payload: (state, response) for payload, state, response in found}
+    return {payload: (state, response, sends) for payload, state, response, sends in found}
 
 
 def main() -> int:
@@ -87,10 +92,14 @@ def main() -> int:
         sent_again_after_answer = 0
         snapshots: list[tuple[set[str], dict[str, int]]] = []
         planned = 2 * args.documents
+        sends_before: dict[str, int] = {}
         for kill in range(args.kills):
+            answered_now = sum(s == "answered" for s, _ in cache_rows(cache).values())
             process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            # kill once a random share more of the requests has been answered, at a random moment
+            # kill once a random share more of the requests has been answered (at least one more in this
+            # run), at a random moment
             target = min(planned - 1, int(planned * (kill + rng.uniform(0.2, 0.8)) / (args.kills + 1)))
+            target = min(planned - 1, max(target, answered_now + 1))
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline and process.poll() is None:
                 if sum(s == "answered" for s, _ in cache_rows(cache).values()) >= target:
@@ -99,9 +108,12 @@ def main() -> int:
             time.sleep(rng.uniform(0.0, 0.3))
             process.send_signal(signal.SIGKILL)
             process.wait()
-            state = cache_rows(cache)
+            with_sends = cache_sends(cache)
+            state = {k: (s, r) for k, (s, r, _) in with_sends.items()}
             answered = {k: r for k, (s, r) in state.items() if s == "answered"}
-            pending = sum(s == "pending" for s, _ in state.values())
+            # in flight at this kill: claimed by this run (sends went up) and not answered
+            pending = sum(s == "pending" and n > sends_before.get(k, 0) for k, (s, _, n) in with_sends.items())
+            sends_before = {k: n for k, (_, _, n) in with_sends.items()}
             in_flight_at_kills.append(pending)
             received_before |= answered
             snapshots.append((set(answered), dict(server.log.received)))
