@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pickle
 import sys
 import uuid
@@ -85,10 +86,9 @@ class WorkerRequirements:
 
 
 def is_local_model(path: str) -> bool:
-    """A model path on a filesystem (not a hub id, not a URL): what a worker must find at the same path."""
-    from curation.inference.locations import HUB_SCHEME, _looks_like_hub_id
-
-    return not (path.startswith(HUB_SCHEME) or probe.is_url(path) or _looks_like_hub_id(path))
+    """A model path on a filesystem (not a hub id, a bundled model's name or a URL), as
+    ``absolute_model_location`` leaves it: what a worker must find at the same path."""
+    return path.startswith("file://") or os.path.isabs(path)
 
 
 def stage_modules(recipe) -> list[tuple[str, str]]:
