@@ -36,6 +36,7 @@ import cloudpickle
 
 from curation.executors.cluster_check import ClusterCheck, WorkerEnvironmentError, WorkerRequirements, describe_problems
 from curation.executors.jobs import GlobalJob, Job, JobOutcome, ShardJob, WorkerStartupError, execute_job
+from curation.executors.local_cluster import quiet_worker_logs, restore_log_levels, start_local_cluster
 from curation.executors.plan import split_into_segments
 from curation.executors.probe import SHIPPED_MODELS_ATTRIBUTE, check_worker
 from curation.executors.runner import RunConfigurationError
@@ -135,8 +136,6 @@ class DaskRunner:
         """``requirements``: what the workers of a cluster joined with ``scheduler`` must see and have, checked
         before the first task (the embedded cluster's workers are this machine's, in this directory).
         ``ship_models``: send model folders the workers lack, up to ``ship_models_limit`` bytes together."""
-        from distributed import Client
-
         self.settings = settings
         self.progress = progress
         self.payload = cloudpickle.dumps(settings)
@@ -144,9 +143,10 @@ class DaskRunner:
         self.cluster = None
         self.check: ClusterCheck | None = None
         self.late_check: dict[str, Any] | None = None
+        self._futures: list[Any] = []
+        self._log_levels: dict[str, int] = {}
         if scheduler is None:
-            self.cluster = _embedded_cluster(workers)
-            self.client = Client(self.cluster)
+            self.cluster, self.client = _embedded_cluster(workers)
         else:
             self.client = connect(scheduler, stream or sys.stderr)
         print(f"[curate] dask dashboard: {self.client.dashboard_link}", file=stream or sys.stderr, flush=True)
@@ -201,6 +201,7 @@ class DaskRunner:
                     pure=False,
                 )
                 futures[future] = job
+                self._futures.append(future)
             for future in as_completed(list(futures)):
                 job = futures[future]
                 try:
@@ -229,6 +230,13 @@ class DaskRunner:
             raise
         return outcomes
 
+    def terminate(self) -> None:
+        """Ctrl-C: cancel the run's tasks (a shard half done leaves only staging, which the next run discards)."""
+        if self.cluster is not None:
+            self._log_levels = quiet_worker_logs(self.client)
+        if self._futures:
+            self.client.cancel(self._futures, force=True)
+
     def close(self) -> None:
         try:
             if self.check is not None:
@@ -238,12 +246,12 @@ class DaskRunner:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+            restore_log_levels(self._log_levels)
 
 
-def _embedded_cluster(workers: int | None):
-    """LocalCluster with single-threaded worker processes (or LocalCUDACluster, one worker per GPU)."""
-    from distributed import LocalCluster
-
+def _embedded_cluster(workers: int | None) -> tuple[Any, Any]:
+    """LocalCluster with single-threaded worker processes (or LocalCUDACluster, one worker per GPU), and a
+    client on it (``local_cluster.start_local_cluster``)."""
     try:
         import torch
 
@@ -252,15 +260,15 @@ def _embedded_cluster(workers: int | None):
         gpus = 0
     if gpus:
         try:
-            from dask_cuda import LocalCUDACluster
+            import dask_cuda  # noqa: F401
 
-            return LocalCUDACluster(resources={GPU_RESOURCE: 1}, dashboard_address=":0")
+            return start_local_cluster(cuda=True, resources={GPU_RESOURCE: 1}, dashboard_address=":0")
         except ImportError:
             pass
     from curation.executors.local import default_workers
 
     count = workers or default_workers()
-    return LocalCluster(
+    return start_local_cluster(
         n_workers=count,
         threads_per_worker=1,
         processes=True,

@@ -123,14 +123,15 @@ class MixRunner:
                 self._late_check = self._check.late_request()
 
     def _start_dask(self, scheduler: str | None, stream: Any) -> None:
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from curation.executors.local_cluster import start_local_cluster
 
         try:
             if scheduler is None:
-                self._cluster = LocalCluster(
+                self._cluster, self._client = start_local_cluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
                 )
-                self._client = Client(self._cluster)
             elif scheduler.endswith(".json"):
                 self._client = Client(scheduler_file=scheduler)
             else:

@@ -98,6 +98,9 @@ def run_mixture(
     storage_options: dict[str, Any] | None = None,
 ) -> MixReport:
     """Build the mixture into ``output_path`` (or, with ``dry_run``, only plan it and write nothing)."""
+    from curation.executors.runner import exit_if_spawn_bootstrap
+
+    exit_if_spawn_bootstrap()  # a worker process re-running a script that has no ``__main__`` guard
     if output_path is None and not dry_run:
         raise MixOutputError("no output directory: pass --output")
     seconds: dict[str, float] = {}
