@@ -52,9 +52,10 @@ bench: install
 	$(PY) benchmarks/classify_speed.py 2>/dev/null
 	$(PY) benchmarks/mix_scale.py --documents 1000000 2>/dev/null
 
-bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
+bench-classifiers: install  # needs ../shared; about 15 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
+	$(PY) benchmarks/dask_cluster.py 2>/dev/null
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
