@@ -108,6 +108,12 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.mix.cli import add_parser as add_mix_parser
 
     add_mix_parser(commands)
+    from curation.checks.cli import add_parser as add_check_parser
+
+    add_check_parser(commands)
+    from curation.synth.cli import add_parsers as add_synth_parsers
+
+    add_synth_parsers(commands)  # annotate, synth-report
 
     commands.add_parser(
         "stages",
@@ -131,9 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": _evaluate,
         "train": _train,
         "mix": _mix,
+        "check": _check,
     }
     try:
-        return handlers[args.command](args)
+        return (handlers.get(args.command) or args.handler)(args)
     except KeyboardInterrupt as error:
         from curation.executors.runner import RunInterrupted
 
@@ -281,6 +288,12 @@ def _train(args: argparse.Namespace) -> int:
 
 def _mix(args: argparse.Namespace) -> int:
     from curation.mix.cli import run
+
+    return run(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from curation.checks.cli import run
 
     return run(args)
 
