@@ -93,3 +93,27 @@ def test_a_worker_copy_replaces_only_model_paths(in_folder):
 )
 def test_locations_are_absolute_urls_unchanged(in_folder, given, expected):
     assert absolute_location(given) == expected.format(cwd=os.getcwd(), home=os.path.expanduser("~"))
+
+
+SYNTH_RECIPE = """
+stages:
+  - stage: synth_requests
+    params: {templates: [qa_pairs, templates/mine.yaml], topics_file: topics/topics.json}
+  - stage: synth_generate
+    params: {backend: {kind: transformers, model: models/smol}, cache: cache/requests.sqlite}
+  - stage: llm_annotate
+    params: {backend: {kind: openai, base_url: "http://127.0.0.1:8000/v1", model: served-name}}
+"""
+
+
+def test_synth_stages_templates_backend_models_and_caches(in_folder):
+    located = resolve_recipe_paths(parse_recipe(SYNTH_RECIPE))
+    root = str(in_folder)
+    assert paths_by_field(located) == {
+        "stages[0].params.templates[0]": ("qa_pairs", "read"),
+        "stages[0].params.templates[1]": (f"{root}/templates/mine.yaml", "read"),
+        "stages[0].params.topics_file": (f"{root}/topics/topics.json", "read"),
+        "stages[1].params.backend.model": (f"{root}/models/smol", "model"),
+        "stages[1].params.cache": (f"{root}/cache/requests.sqlite", "write"),
+    }
+    assert located.stages[2].params["backend"]["model"] == "served-name"

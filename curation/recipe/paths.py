@@ -7,10 +7,14 @@ parameters are paths, with a class attribute::
 
     path_params: ClassVar[dict[str, PathRole]] = {"index_path": "write", "removed_path": "write"}
 
-mapping a parameter to its role; its value is one path or a list of paths:
+mapping a parameter (or a dotted address into a mapping parameter, ``backend.model``) to its role; its value
+is one path or a list of paths. Where the roles depend on the parameters (a backend's ``model`` is a folder
+for a local backend, a served model's name for an HTTP one), a ``path_params_for(params)`` classmethod
+returns the extra declarations:
 
 - ``model``: a model file or folder the stage reads; a hub id (``hf://org/name``) and a URL stay as they are;
-- ``read``: a file or folder the stage reads (evaluation texts, prompt templates, word lists);
+- ``read``: a file or folder the stage reads (evaluation texts, prompt templates, word lists); a bare name
+  that is no file here (a built-in template's id) stays as it is;
 - ``write``: a folder the stage writes, and may read back (a persistent index, lists of removed documents).
 
 Model parameters whose place a parameter name cannot say (a list of models, each with a ``path``) come from the
@@ -22,7 +26,9 @@ lists its models there only. For stages that declare nothing, a ``model_path`` p
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +40,7 @@ from curation.recipe.registry import StageResolutionError, resolve_stage_class
 PathRole = Literal["model", "read", "write"]
 ROLES: tuple[PathRole, ...] = ("model", "read", "write")
 PATH_PARAMS_ATTRIBUTE = "path_params"
+PATH_PARAMS_FOR_ATTRIBUTE = "path_params_for"
 DATATROVE_PATH_PARAMS: dict[str, PathRole] = {"output_folder": "write", "model_url": "model"}
 """Parameters through which datatrove's steps name files: the stats steps' ``output_folder``, the fastText
 classifier's ``model_url`` (a local file, or a URL, which stays as it is)."""
@@ -75,6 +82,10 @@ def stage_paths(cls: type, params: dict[str, Any]) -> list[StagePath]:
         for address, path in locations.items():
             found[address] = StagePath(address, str(path), "model")
     declared: dict[str, PathRole] = dict(getattr(cls, PATH_PARAMS_ATTRIBUTE, None) or {})
+    dynamic = getattr(cls, PATH_PARAMS_FOR_ATTRIBUTE, None)
+    if callable(dynamic):
+        with contextlib.suppress(Exception):  # malformed parameters: recipe validation says what is wrong
+            declared.update(dynamic(params))
     if not callable(listed):
         for name in LOCAL_FILE_PARAMS:
             declared.setdefault(name, "model")
@@ -84,7 +95,7 @@ def stage_paths(cls: type, params: dict[str, Any]) -> list[StagePath]:
     for name, role in declared.items():
         if role not in ROLES:
             raise ValueError(f"{cls.__name__}.{PATH_PARAMS_ATTRIBUTE}[{name!r}]: unknown role {role!r}; use {ROLES}")
-        value = params.get(name)
+        value = _get_at(params, name)
         if isinstance(value, str):
             found.setdefault(name, StagePath(name, value, role))
         elif isinstance(value, (list, tuple)):
@@ -109,13 +120,16 @@ def recipe_paths(recipe: Recipe) -> list[RecipePath]:
 
 
 def absolute_path(path: str, role: PathRole) -> str:
-    """``path`` usable from any working directory: local paths absolute, URLs and hub ids unchanged."""
-    if role == "model":
-        from curation.inference.locations import absolute_model_location
+    """``path`` usable from any working directory: local paths absolute, URLs and hub ids unchanged; a bare
+    name a stage reads that is no file here (a built-in template's id) stays as given."""
+    from curation.inference.locations import _is_bare_name, absolute_model_location
 
+    if role == "model":
         return absolute_model_location(path)
     from curation.io.locations import absolute_location
 
+    if role == "read" and _is_bare_name(path) and not os.path.exists(path):
+        return path
     return absolute_location(path)
 
 
@@ -171,6 +185,16 @@ def _stage_class(spec: StageSpec) -> type | None:
         return resolve_stage_class(spec.stage)
     except StageResolutionError:
         return None
+
+
+def _get_at(params: dict[str, Any], address: str) -> Any:
+    """The value at a dotted ``address`` (``backend.model``) inside ``params``; None when it is not there."""
+    value: Any = params
+    for part in address.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _set_at(params: dict[str, Any], address: str, value: str) -> None:
