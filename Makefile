@@ -65,9 +65,10 @@ bench: install
 	$(PY) benchmarks/report_scale.py --documents 1000000 2>/dev/null
 	$(PY) benchmarks/check_scale.py --documents 100000 --sample 20000 --peer-documents 20000 2>/dev/null
 
-bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
+bench-classifiers: install  # needs ../shared; about 15 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
+	$(PY) benchmarks/dask_cluster.py 2>/dev/null
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

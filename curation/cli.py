@@ -53,6 +53,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         help="dask: join this scheduler (tcp://host:8786 or a scheduler file .json) instead of starting a LocalCluster",
     )
+    run.add_argument(
+        "--ship-models",
+        action="store_true",
+        help="dask: send model folders the workers do not have to them for this run (1 GiB at most)",
+    )
     run.add_argument("--format", choices=["parquet", "jsonl"], help="output format (overrides output.format)")
     run.add_argument("--force", action="store_true", help="redo shards that are already complete")
     run.add_argument("--strict", action="store_true", help="exit non-zero (3) if any record was quarantined")
@@ -258,6 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         force=args.force,
         strict=args.strict,
         progress="none" if args.quiet else args.progress,
+        ship_models=args.ship_models,
     )
     summary = report.summary
     shards = summary["shards"]
