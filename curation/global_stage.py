@@ -101,6 +101,12 @@ class GlobalStage(PipelineStep):
         reads drop reasons from the stage's stats, as for any datatrove filter.
         """
 
+    def published_files(self) -> dict[str, str]:
+        """Files of the work folder copied into the output folder once the global waves have all finished:
+        ``{path in the output: path in the work folder}`` (a report, a model a later run can reuse). A file
+        the stage did not write is skipped."""
+        return {}
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         raise TypeError(
             f"{type(self).__name__} needs the whole corpus; run it with `curate run` (or run_recipe), whose "

@@ -453,6 +453,8 @@ class _Phases:
             outcomes += wave_outcomes
             if any(not o.ok for o in wave_outcomes):
                 break
+        else:
+            _publish(stage.published_files(), workdir, OutputLayout(self.output))
         self.global_report[self.recipe.stages[position].display_name] = {
             "waves": len(waves),
             "tasks": sum(len(wave) for wave in waves),
@@ -518,6 +520,22 @@ class _Phases:
                 "missing from it now can only be redone with the whole corpus: use --force (or a new output "
                 "folder, or a persistent index for incremental runs)"
             )
+
+
+def _publish(files: dict[str, str], workdir: DataFolder, layout: OutputLayout) -> None:
+    """Copy a global stage's published files from its work folder into the output (each atomically)."""
+    for target, source in files.items():
+        if not workdir.exists(source):
+            continue
+        with workdir.open(source, "rb") as handle:
+            data = handle.read()
+        head, _, tail = target.rpartition("/")
+        temporary = f"{head}/.{tail}.tmp" if head else f".{tail}.tmp"
+        if head:
+            layout.folder.makedirs(head, exist_ok=True)
+        with layout.folder.open(temporary, "wb") as handle:
+            handle.write(data)
+        layout.folder.mv(temporary, target)
 
 
 def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: ProgressReporter, scheduler: str | None):

@@ -35,6 +35,7 @@ from curation.io.quarantine import Quarantined
 from curation.io.readers import READERS_BY_FORMAT, IntermediateShardReader, ShardReader
 from curation.io.shards import Shard
 from curation.io.writers import WRITERS_BY_FORMAT, ParquetShardWriter, ShardWriter
+from curation.io.writers.base import TOKEN_COUNT_FIELD
 from curation.io.writers.naming import label_separators
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
@@ -75,6 +76,7 @@ class ShardPipeline:
             for spec in recipe.stages
         ]
         self.segments = split_into_segments([isinstance(step, GlobalStage) for _, step in self.stages])
+        self.summary_groups = sorted({name for _, step in self.stages for name in getattr(step, "summary_groups", ())})
 
     def reader_for(self, fmt: str):
         """Our quarantining reader for the shard's format, or the recipe's datatrove reader."""
@@ -183,11 +185,14 @@ class ShardPipeline:
         meters = [_meter(source)]
         for _, _, function in links:
             meters.append(_meter(function(meters[-1])))
+        groups = _GroupCounts(self.summary_groups if plan.last else [])
         if plan.last:
             writer = self.make_writer(staging_folder, shard.stem)
         else:
             writer = ParquetShardWriter(staging_folder, shard.stem, compression="zstd", atomic_files=False)
-        outputs, output_tokens = _drain_into_writer(writer, meters[-1], shard.index, self.settings.world_size)
+        outputs, output_tokens = _drain_into_writer(
+            writer, groups.counted(meters[-1]), shard.index, self.settings.world_size
+        )
         quarantine.close()
         total_seconds = time.perf_counter() - started
 
@@ -217,6 +222,7 @@ class ShardPipeline:
             output_tokens=output_tokens,
             quarantine_file=quarantine.path if quarantine.written else None,
             seconds=total_seconds,
+            groups=groups.to_dict(),
         )
         files = list(outputs) + ([quarantine.path] if quarantine.written else [])
         if plan.last and plan.index > 0:
@@ -254,6 +260,7 @@ class ShardPipeline:
         merged.kept = final.kept
         merged.outputs = final.outputs
         merged.output_tokens = final.output_tokens
+        merged.groups = final.groups
         merged.quarantined.update(final.quarantined)
         merged.quarantine_file = merged.quarantine_file or final.quarantine_file
         merged.seconds += final.seconds
@@ -267,6 +274,37 @@ def _marker_body(marker: dict[str, Any], fingerprint: str, identity: dict[str, A
         "recipe_identity": identity,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+class _GroupCounts:
+    """Documents and tokens (``token_count``) reaching the writer, per value of each field in ``fields``."""
+
+    def __init__(self, fields: list[str]):
+        self.fields = fields
+        self.counts: dict[str, dict[str, list[int]]] = {name: {} for name in fields}
+
+    def counted(self, documents: Iterator[Document]) -> Iterator[Document]:
+        if not self.fields:
+            yield from documents
+            return
+        for document in documents:
+            tokens = document.metadata.get(TOKEN_COUNT_FIELD)
+            tokens = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
+            for name in self.fields:
+                value = document.metadata.get(name)
+                if value is None:
+                    continue
+                entry = self.counts[name].setdefault(str(value), [0, 0])
+                entry[0] += 1
+                entry[1] += tokens
+            yield document
+
+    def to_dict(self) -> dict[str, dict[str, dict[str, int]]]:
+        return {
+            name: {value: {"documents": d, "tokens": t} for value, (d, t) in values.items()}
+            for name, values in self.counts.items()
+            if values
+        }
 
 
 class _Records:

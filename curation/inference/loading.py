@@ -53,6 +53,7 @@ class LoadedModel:
     pad_token_id: int
     max_positions: int
     suggested_max_length: int | None = None
+    pooling: str = "mean"
 
     @property
     def name(self) -> str:
@@ -176,6 +177,44 @@ def _sentence_transformers_max_length(spec: ModelSpec) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+SENTENCE_TRANSFORMERS_POOLING = {
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+}
+"""The ``1_Pooling/config.json`` switches the engine computes, and its name for each."""
+
+
+def sentence_transformers_pooling(path: str | Path) -> str | None:
+    """The pooling a local sentence-transformers folder declares (``mean``, ``cls`` or ``max``), or None.
+
+    The ``Pooling`` entry of ``modules.json`` names its config folder. A folder without ``modules.json`` is a
+    plain Hugging Face model (None). A pooling the engine does not compute (``lasttoken``,
+    ``weightedmean``, ``mean_sqrt_len_tokens``, several modes at once) is refused rather than approximated.
+    """
+    folder = Path(path).expanduser()
+    modules_file = folder / "modules.json"
+    if not modules_file.is_file():
+        return None
+    try:
+        modules = json.loads(modules_file.read_text())
+        entry = next((m for m in modules if str(m.get("type", "")).endswith(".Pooling")), None)
+        if entry is None:
+            return None
+        config = json.loads((folder / entry.get("path", "") / "config.json").read_text())
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        raise ModelLoadError(f"{path!r}: cannot read its sentence-transformers pooling config: {error}") from error
+    modes = [name for key, name in SENTENCE_TRANSFORMERS_POOLING.items() if config.get(key)]
+    known = SENTENCE_TRANSFORMERS_POOLING
+    others = sorted(key for key, on in config.items() if key.startswith("pooling_mode") and on and key not in known)
+    if others or len(modes) != 1:
+        raise ModelLoadError(
+            f"{path!r} pools with {', '.join(others + modes) or 'no mode'}; the engine computes exactly one of "
+            "mean, cls or max (set pooling explicitly to override)"
+        )
+    return modes[0]
+
+
 def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
     source = _location(spec).source
     kwargs = _hub_kwargs(spec, options)
@@ -262,11 +301,21 @@ def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) ->
         pad_token_id=int(pad) if pad is not None else 0,
         max_positions=_position_limit(config),
         suggested_max_length=_sentence_transformers_max_length(spec) if task == "embed" else None,
+        pooling=_resolve_pooling(spec, task),
     )
+
+
+def _resolve_pooling(spec: ModelSpec, task: str) -> str:
+    """``spec.pooling``, with ``auto`` read from a local sentence-transformers folder (``mean`` otherwise)."""
+    if spec.pooling != "auto":
+        return spec.pooling
+    if task == "embed" and Path(spec.path).expanduser().is_dir():
+        return sentence_transformers_pooling(spec.path) or "mean"
+    return "mean"
 
 
 def share_model(base: LoadedModel, spec: ModelSpec) -> LoadedModel:
     """Another spec on an already loaded checkpoint: same module, its own name and outputs."""
     outputs = spec.outputs or default_outputs(base.task, base.problem_type)
     check_outputs(spec, base.task, base.problem_type, outputs)
-    return replace(base, spec=spec, outputs=tuple(outputs))
+    return replace(base, spec=spec, outputs=tuple(outputs), pooling=_resolve_pooling(spec, base.task))

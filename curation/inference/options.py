@@ -13,6 +13,8 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 LongDocuments = Literal["truncate", "chunk"]
 Aggregate = Literal["mean", "max"]
 Quantize = Literal["none", "int8"]
+Pooling = Literal["auto", "mean", "cls", "max"]
+POOLING_MODES = ("auto", "mean", "cls", "max")
 
 OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding")
 """What a model can give per document:
@@ -21,7 +23,8 @@ OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding")
 - ``label``: the name of the most probable class (``config.id2label``);
 - ``score``: the raw output of a regression head (one value, or one per output);
 - ``logits``: the raw head output of any classification model;
-- ``embedding``: the attention-masked mean of the last hidden states (sentence-transformers' mean pooling).
+- ``embedding``: the pooled last hidden states (``ModelSpec.pooling``; by default the attention-masked mean,
+  sentence-transformers' mean pooling).
 """
 
 
@@ -37,7 +40,10 @@ class ModelSpec:
     environment allows it; nothing here forces a download). ``task`` ``auto`` picks ``classify`` when the
     checkpoint has a sequence-classification head and ``embed`` (bare encoder, mean pooling) otherwise.
     ``outputs`` ``None`` means the task's default: probabilities and label for a classifier, score for a
-    regression head, embedding for a bare encoder.
+    regression head, embedding for a bare encoder. ``pooling`` says how an embedding is made from the last
+    hidden states: ``mean`` (attention-masked mean), ``cls`` (the first token's state) or ``max``
+    (element-wise maximum over the kept tokens); ``auto`` reads a sentence-transformers folder's
+    ``modules.json`` / ``1_Pooling/config.json`` and is ``mean`` for anything else.
     """
 
     path: str
@@ -46,6 +52,7 @@ class ModelSpec:
     outputs: tuple[str, ...] | None = None
     revision: str | None = None
     normalize_embeddings: bool = False
+    pooling: Pooling = "auto"
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -54,6 +61,8 @@ class ModelSpec:
             raise OptionsError(f"model name {self.name!r} must be letters, digits and underscores")
         if self.task not in ("auto", "classify", "embed"):
             raise OptionsError(f"task {self.task!r} is not one of auto, classify, embed")
+        if self.pooling not in POOLING_MODES:
+            raise OptionsError(f"pooling {self.pooling!r} is not one of {', '.join(POOLING_MODES)}")
         if self.outputs is not None:
             object.__setattr__(self, "outputs", tuple(self.outputs))
             unknown = [o for o in self.outputs if o not in OUTPUT_KINDS]

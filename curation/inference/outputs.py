@@ -32,8 +32,24 @@ def device_outputs(
             else:
                 result["probabilities"] = torch.softmax(logits, dim=-1)
     if "embedding" in wanted:
-        result["embedding"] = mean_pool(hidden, mask)
+        result["embedding"] = pool(hidden, mask, model.pooling)
     return result
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor | None, mode: str) -> torch.Tensor:
+    """One vector per row from the last hidden states ``(rows, tokens, width)``: ``mean``, ``cls`` or ``max``.
+
+    As sentence-transformers' ``Pooling`` module computes them: ``cls`` is the first token's state, ``max``
+    the element-wise maximum over the tokens the attention mask keeps.
+    """
+    if mode == "cls":
+        return hidden[:, 0].float()
+    if mode == "max":
+        values = hidden.float()
+        if mask is not None:
+            values = values.masked_fill(mask.unsqueeze(-1) == 0, float("-inf"))
+        return values.max(dim=1).values
+    return mean_pool(hidden, mask)
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

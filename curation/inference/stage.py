@@ -31,13 +31,15 @@ class ModelOutputs(PipelineStep):
     Args:
         model: a local model folder or hub id; or a list of models sharing one tokenizer (and so one
             tokenisation pass), each a mapping with ``path`` and optionally ``name``, ``outputs``, ``task``,
-            ``revision``, ``normalize_embeddings``.
+            ``revision``, ``normalize_embeddings``, ``pooling``.
         model_name: the name in the metadata fields (``<model_name>_<output>``), for a single ``model``.
         outputs: what to write: ``probabilities``, ``label``, ``score``, ``logits``, ``embedding``; default:
             probabilities and label for a classifier, score for a regression head, embedding for a bare encoder.
         task: ``auto`` (a sequence-classification checkpoint classifies, anything else embeds), ``classify``,
             ``embed`` (a classifier checkpoint's encoder, mean-pooled).
         normalize_embeddings: scale embeddings to unit length.
+        pooling: how an embedding is pooled: ``auto`` (a sentence-transformers folder's own pooling config,
+            mean otherwise), ``mean``, ``cls`` or ``max``.
         decimals: round written numbers to this many decimals (None: full float32 precision).
         engine_options: any other ``curation.inference.EngineOptions`` field (``autocast``, ``max_padding``,
             ``compile``, ...).
@@ -55,6 +57,7 @@ class ModelOutputs(PipelineStep):
         outputs: list[str] | None = None,
         task: Literal["auto", "classify", "embed"] = "auto",
         normalize_embeddings: bool = False,
+        pooling: Literal["auto", "mean", "cls", "max"] = "auto",
         decimals: int | None = 6,
         device: str = "auto",
         precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto",
@@ -74,7 +77,7 @@ class ModelOutputs(PipelineStep):
         engine_options: dict[str, Any] | None = None,
     ):
         super().__init__()
-        self.specs = _specs(model, model_name, outputs, task, normalize_embeddings)
+        self.specs = _specs(model, model_name, outputs, task, normalize_embeddings, pooling)
         self.options = _engine_options(
             engine_options,
             device=device,
@@ -193,6 +196,7 @@ def _specs(
     outputs: list[str] | None,
     task: str,
     normalize_embeddings: bool,
+    pooling: str = "auto",
 ) -> list[ModelSpec]:
     if isinstance(model, str):
         return [
@@ -202,12 +206,13 @@ def _specs(
                 task=task,  # type: ignore[arg-type]
                 outputs=tuple(outputs) if outputs else None,
                 normalize_embeddings=normalize_embeddings,
+                pooling=pooling,  # type: ignore[arg-type]
             )
         ]
     if not model:
         raise OptionsError("model: give a model folder or hub id, or a list of models")
     specs = []
-    allowed = {"path", "name", "outputs", "task", "revision", "normalize_embeddings"}
+    allowed = {"path", "name", "outputs", "task", "revision", "normalize_embeddings", "pooling"}
     for position, entry in enumerate(model):
         unknown = set(entry) - allowed
         if unknown or "path" not in entry:

@@ -16,15 +16,24 @@ EXIT_USAGE = 2
 
 def add_parser(subcommands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``mix`` on the ``curate`` command's subparsers."""
+    from curation.cli import positive_int
+
     parser = subcommands.add_parser("mix", help="build a training mixture by tokens from curated outputs")
     parser.add_argument("mixture", help="mixture YAML file (see pipelines/mixtures/demo.yaml and docs/mix.md)")
     parser.add_argument("--output", "-o", help="output directory or fsspec URL (required unless --dry-run)")
-    parser.add_argument("--executor", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", "-w", type=int, help="worker processes (default: the number of cores)")
+    parser.add_argument(
+        "--executor", choices=["local", "dask"], default="local", help="local processes (default) or a Dask cluster"
+    )
+    parser.add_argument("--workers", "-w", type=positive_int, help="worker processes (default: the number of cores)")
     parser.add_argument("--scheduler", help="dask: join this scheduler (tcp://host:8786 or a scheduler file .json)")
     parser.add_argument("--force", action="store_true", help="replace an output written by another plan")
     parser.add_argument("--dry-run", action="store_true", help="scan and plan, print the planned table, write nothing")
-    parser.add_argument("--progress", choices=["auto", "bar", "log", "none"], default="auto")
+    parser.add_argument(
+        "--progress",
+        choices=["auto", "bar", "log", "none"],
+        default="auto",
+        help="auto: a bar on a terminal, log lines otherwise",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress and no audit table")
     return parser
 

@@ -85,6 +85,9 @@ class ShardResult:
     quarantine_file: str | None = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    """Documents and tokens written per value of the metadata fields stages ask to count (``summary_groups``):
+    ``{field: {value: {"documents": n, "tokens": n}}}``."""
 
     @property
     def dropped(self) -> Counter[str]:
@@ -116,6 +119,7 @@ class ShardResult:
             "quarantine_file": self.quarantine_file,
             "seconds": round(self.seconds, 4),
             "extra": self.extra,
+            "groups": self.groups,
         }
 
     @classmethod
@@ -132,6 +136,7 @@ class ShardResult:
             quarantine_file=data.get("quarantine_file"),
             seconds=data.get("seconds", 0.0),
             extra=dict(data.get("extra", {})),
+            groups=dict(data.get("groups", {})),
         )
 
 
@@ -147,6 +152,7 @@ class RunTotals:
     outputs: dict[str, int] = field(default_factory=dict)
     output_tokens: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    groups: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     def add(self, result: ShardResult) -> None:
         self.shards += 1
@@ -156,6 +162,12 @@ class RunTotals:
         self.seconds += result.seconds
         self.outputs.update(result.outputs)
         self.output_tokens.update(result.output_tokens)
+        for name, values in result.groups.items():
+            merged = self.groups.setdefault(name, {})
+            for value, counts in values.items():
+                entry = merged.setdefault(value, {"documents": 0, "tokens": 0})
+                entry["documents"] += counts.get("documents", 0)
+                entry["tokens"] += counts.get("tokens", 0)
         for position, stage in enumerate(result.stages):
             if position == len(self.stages):
                 self.stages.append(StageCounts(stage.name))
@@ -186,6 +198,13 @@ class RunTotals:
             entry["tokens"] += self.output_tokens.get(path, 0)
         return routes
 
+    def grouped(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Documents and tokens per value of each counted field, largest first (see ``ShardResult.groups``)."""
+        return {
+            name: dict(sorted(values.items(), key=lambda item: (-item[1]["documents"], _natural(item[0]))))
+            for name, values in sorted(self.groups.items())
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "shards": self.shards,
@@ -200,3 +219,8 @@ class RunTotals:
             "stages": [stage.to_dict() for stage in self.stages],
             "worker_seconds": round(self.seconds, 3),
         }
+
+
+def _natural(value: str) -> tuple[int, int | str]:
+    """Sort key putting numeric values (topic ids) in numeric order, before other strings."""
+    return (0, int(value)) if value.lstrip("-").isdigit() else (1, value)

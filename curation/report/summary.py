@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 from curation.report.stats import RunTotals, ShardResult
 
+GROUPS_SHOWN = 5
+
 
 def build_summary(
     *,
@@ -72,6 +74,7 @@ def build_summary(
         },
         "outputs": dict(sorted(totals.outputs.items())),
         "routes": totals.routes(),
+        "groups": totals.grouped(),
     }
 
 
@@ -163,6 +166,12 @@ def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> Non
             soft_wrap=True,
             markup=False,
             highlight=False,
+        )
+    for name, values in summary.get("groups", {}).items():
+        largest = list(values.items())[:GROUPS_SHOWN]
+        console.print(
+            f"{name}: {len(values):,} values; largest: "
+            + ", ".join(f"{value} {entry['documents']:,} docs / {entry['tokens']:,} tokens" for value, entry in largest)
         )
     rate = summary["this_run"]["records_per_second"]
     console.print(

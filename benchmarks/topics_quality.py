@@ -1,0 +1,199 @@
+"""Topic quality against human labels: our topic_cluster vs BERTopic, MiniLM + k-means and TF-IDF + k-means.
+
+On ``../shared/data/topics/`` (BBC News: 5 balanced classes; Reuters R8 test: 8 imbalanced classes), all in
+one run, on the same documents:
+
+- **ours**: the real ``topic_cluster`` stage (``run_recipe``) over Parquet shards holding the MiniLM
+  embeddings ``topic_embed`` writes (computed once through the engine, cached under ``build/bench``);
+- **MiniLM + k-means**: scikit-learn ``KMeans(k, random_state=0)`` on the same unit vectors;
+- **TF-IDF + k-means**: scikit-learn ``TfidfVectorizer(stop_words="english")`` + ``KMeans``;
+- **BERTopic** with its defaults (UMAP + HDBSCAN, c-TF-IDF) on the same embeddings (BERTopic's own
+  default encoder is all-MiniLM-L6-v2 too); run only where ``bertopic`` is importable (install it in a
+  separate benchmark environment, never in the project's).
+
+NMI and ARI against the labels at k = number of classes and k = 4x (BERTopic chooses its own number of
+topics; its outliers, topic -1, count as one cluster, and the share it leaves unassigned is reported).
+For each class, the keywords of the topic holding most of its documents, and whether they name the class
+(one of a few cue words for the class among the topic's top 5 keywords).
+
+    PYTHONPATH=$PWD /work/bench-venv/bin/python benchmarks/topics_quality.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "topics"
+CACHE = REPO / "build" / "bench" / "topics"
+SHARDS = 4
+CUES = {
+    "business": {"business", "company", "firm", "firms", "market", "economy", "shares", "bank", "sales", "growth"},
+    "entertainment": {"film", "music", "award", "awards", "star", "band", "album", "show", "films", "actor"},
+    "politics": {"labour", "party", "government", "election", "minister", "tory", "blair", "tories", "mr"},
+    "sport": {"game", "match", "team", "players", "win", "cup", "england", "club", "rugby", "football", "chelsea"},
+    "tech": {"technology", "software", "computer", "mobile", "phone", "internet", "users", "games", "net", "digital"},
+    "earn": {"profit", "net", "shr", "earnings", "dividend", "qtr", "revs", "cts", "loss", "mln"},
+    "acq": {"acquisition", "acquire", "merger", "stake", "offer", "shares", "company", "buy", "takeover", "unit"},
+    "crude": {"oil", "crude", "opec", "barrels", "petroleum", "bpd", "prices"},
+    "money-fx": {"currency", "dollar", "exchange", "yen", "bank", "central", "intervention", "fed", "money"},
+    "interest": {"rate", "rates", "interest", "prime", "fed", "bank", "cut"},
+    "trade": {"trade", "tariffs", "imports", "exports", "deficit", "surplus", "japan", "reagan"},
+    "ship": {"ship", "shipping", "port", "vessels", "vessel", "gulf", "tanker", "ships", "strike"},
+    "grain": {"grain", "wheat", "corn", "crop", "tonnes", "agriculture", "usda"},
+}
+
+
+def load(name: str) -> tuple[list[str], list[str], list[str]]:
+    with gzip.open(DATA / f"{name}.jsonl.gz") as handle:
+        rows = [json.loads(line) for line in handle]
+    random.Random(0).shuffle(rows)  # the files are grouped by label
+    return [r["id"] for r in rows], [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def embeddings(name: str, texts: list[str]) -> np.ndarray:
+    """MiniLM vectors as topic_embed makes them (the engine, mean pooling, unit length, float16 precision)."""
+    path = CACHE / f"{name}-minilm.npy"
+    if path.is_file():
+        return np.load(path)
+    from curation.topics.embed_stage import TopicEmbed
+
+    stage = TopicEmbed(device="cpu")
+    started = time.perf_counter()
+    vectors = stage.embed(texts)
+    print(f"  embedded {len(texts)} docs in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def ours(ids: list[str], texts: list[str], vectors: np.ndarray, tag: str, k: int) -> tuple[list[int], dict]:
+    from curation import parse_recipe, run_recipe
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shards = Path(tmp) / "in"
+        shards.mkdir()
+        for shard in range(SHARDS):
+            rows = range(shard, len(ids), SHARDS)
+            table = pa.table(
+                {
+                    "id": [ids[r] for r in rows],
+                    "text": [texts[r] for r in rows],
+                    "topic_embedding": [vectors[r] for r in rows],
+                    "topic_encoder": [tag] * len(rows),
+                }
+            )
+            pq.write_table(table, shards / f"part-{shard}.parquet")
+        recipe = parse_recipe(f"name: topics-quality\nstages:\n  - stage: topic_cluster\n    params: {{k: {k}}}\n")
+        report = run_recipe(recipe, input_path=str(shards), output_path=f"{tmp}/out", workers=2, progress="none")
+        assert report.ok, report.summary["shards"]["failures"]
+        topic_of = {}
+        for path in Path(tmp, "out").glob("*.parquet"):
+            table = pq.read_table(path, columns=["id", "topic_id"])
+            topic_of.update(zip(table.column("id").to_pylist(), table.column("topic_id").to_pylist(), strict=True))
+        topics = json.loads(Path(tmp, "out", "topics.json").read_text())
+    return [topic_of[i] for i in ids], {t["id"]: t["keywords"] for t in topics["topics"]}
+
+
+def kmeans(vectors: np.ndarray, k: int) -> list[int]:
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, random_state=0).fit_predict(vectors).tolist()
+
+
+def tfidf_kmeans(texts: list[str], k: int) -> list[int]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    matrix = TfidfVectorizer(stop_words="english").fit_transform(texts)
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, random_state=0).fit_predict(matrix).tolist()
+
+
+def bertopic(texts: list[str], vectors: np.ndarray) -> tuple[list[int], dict] | None:
+    try:
+        from bertopic import BERTopic
+    except ImportError:
+        return None
+    model = BERTopic()  # defaults: UMAP(15 neighbours, 5 components) + HDBSCAN(min_cluster_size=10) + c-TF-IDF
+    topics, _ = model.fit_transform(texts, vectors.astype(np.float32))
+    keywords = {t: [w for w, _ in model.get_topic(t) or []] for t in set(topics)}
+    return list(topics), keywords
+
+
+def scores(labels: list[str], clusters: list[int]) -> tuple[float, float]:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return normalized_mutual_info_score(labels, clusters), adjusted_rand_score(labels, clusters)
+
+
+def dominant(labels: list[str], clusters: list[int], keywords: dict) -> dict[str, tuple[int, list[str], bool]]:
+    result = {}
+    for label in sorted(set(labels)):
+        topic = Counter(c for c, lab in zip(clusters, labels, strict=True) if lab == label).most_common(1)[0][0]
+        words = list(keywords.get(topic, []))[:5]
+        result[label] = (topic, words, bool(CUES[label] & set(words)))
+    return result
+
+
+def main() -> None:
+    from curation.topics.encoder import encoder_identity
+
+    tag = encoder_identity("all-MiniLM-L6-v2").tag
+    print("| data | method | k | NMI | ARI | unassigned | seconds |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    notes = []
+    for name in ("bbc_news", "r8_test"):
+        ids, texts, labels = load(name)
+        classes = len(set(labels))
+        vectors = embeddings(name, texts)
+        for k in (classes, 4 * classes):
+            rows = []
+            started = time.perf_counter()
+            clusters, keywords = ours(ids, texts, vectors, tag, k)
+            rows.append(("ours: topic_cluster", clusters, time.perf_counter() - started, keywords))
+            started = time.perf_counter()
+            rows.append(("MiniLM + KMeans", kmeans(vectors, k), time.perf_counter() - started, None))
+            started = time.perf_counter()
+            rows.append(("TF-IDF + KMeans", tfidf_kmeans(texts, k), time.perf_counter() - started, None))
+            for method, found, seconds, words in rows:
+                nmi, ari = scores(labels, found)
+                print(f"| {name} | {method} | {k} | {nmi:.3f} | {ari:.3f} | 0.0% | {seconds:.1f} |", flush=True)
+                if words is not None:
+                    for label, (topic, top, named) in dominant(labels, found, words).items():
+                        notes.append(
+                            f"{name} k={k} ours: {label} -> topic {topic} {top} {'names it' if named else 'NO'}"
+                        )
+        started = time.perf_counter()
+        found = bertopic(texts, vectors)
+        if found is None:
+            print(f"| {name} | BERTopic | - | not installed | | | |")
+            continue
+        clusters, words = found
+        seconds = time.perf_counter() - started
+        nmi, ari = scores(labels, clusters)
+        outliers = sum(c == -1 for c in clusters) / len(clusters)
+        count = len(set(clusters) - {-1})
+        print(
+            f"| {name} | BERTopic defaults | {count} | {nmi:.3f} | {ari:.3f} | {100 * outliers:.1f}% | {seconds:.1f} |"
+        )
+        for label, (topic, top, named) in dominant(labels, clusters, words).items():
+            notes.append(f"{name} BERTopic: {label} -> topic {topic} {top} {'names it' if named else 'NO'}")
+    print()
+    for note in notes:
+        print("-", note)
+
+
+if __name__ == "__main__":
+    main()
