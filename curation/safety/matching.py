@@ -93,8 +93,8 @@ class NormalisedText:
 
 @dataclass(frozen=True, slots=True)
 class TermMatch:
-    """One occurrence: the term's index in the matcher, its span in the original text, and the units (words,
-    or characters in scripts without spaces) it covers."""
+    """One occurrence: the term's index in the matcher and its span in the original text (``start`` inclusive,
+    ``end`` exclusive, in characters); ``TermMatcher.units_of(term)`` gives the words it covers."""
 
     term: int
     start: int
