@@ -103,11 +103,10 @@ def ut1_domain_hashes(index_dir: str | Path | None = None) -> np.ndarray:
             member = tar.extractfile("domains")
             assert member is not None
             lines = member.read().decode("utf-8", "surrogateescape").splitlines()
-        hashes = np.fromiter(
-            (_hash(domain) for line in lines if (domain := line.strip()) and not domain.startswith("#")),
-            dtype=np.uint64,
-        )
-        hashes = np.unique(hashes)
+        domains = [domain for line in lines if (domain := line.strip()) and domain[0] != "#"]
+        hashes = np.fromiter(map(_hash, domains), dtype=np.uint64, count=len(domains))
+        hashes.sort()  # sort, then drop repeats: numpy's hash-based ``unique`` takes ten times longer here
+        hashes = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
         with temporary.open("wb") as handle:
             np.save(handle, hashes)
