@@ -176,7 +176,7 @@ class FlaggedWords(BaseFilter):
         if matcher is None:
             raise KeyError(f"no word list for {language!r}")
         matches = leftmost_longest(matcher.find(text))
-        units = count_units(text)
+        units = count_units(text) if matches else 0  # no flagged word: the share is 0 whatever the length
         flagged_units = sum(matcher.units_of(match.term) for match in matches)
         url_words = len(leftmost_longest(matcher.find(_readable_url(url)))) if url else 0
         return FlaggedScore(
