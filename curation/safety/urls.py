@@ -10,7 +10,7 @@ is that filter, with its rules and drop reasons (``domain``, ``subdomain``, ``ur
 - **offline by construction**: the URL is split into domain parts with tldextract's bundled copy of the
   Public Suffix List; datatrove's default ``TLDExtract()`` first tries to download the list from
   publicsuffix.org, and only falls back to its copy once the network has failed;
-- **lean**: datatrove keeps the 4.6 million domains in a Python set in each worker (about 800 MB and several
+- **lean**: datatrove keeps the 4.6 million domains in a Python set in each worker (about 620 MB and 8-10
   seconds to build, per worker). Here the domains are kept as a sorted array of their 64-bit xxh3 hashes
   (36 MB), built once per machine from the wheel's archive into a cache folder and memory-mapped by every
   worker, so they share one copy through the page cache. Lookups are a binary search; the chance that a
@@ -90,7 +90,7 @@ def _archive_key(archive: Path) -> str:
 def ut1_domain_hashes(index_dir: str | Path | None = None) -> np.ndarray:
     """The UT1 domains of the datatrove wheel as a sorted, memory-mapped ``uint64`` array of xxh3 hashes.
 
-    Built on first use from the wheel's archive (a few seconds) into ``index_dir`` (default
+    Built on first use from the wheel's archive (about 10 seconds) into ``index_dir`` (default
     ``default_index_dir()``), under a name that changes with the archive, and written atomically, so
     workers that race build the same file and any of them may win.
     """
