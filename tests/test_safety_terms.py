@@ -160,6 +160,53 @@ def test_in_a_recipe_counts_per_list_reach_the_summary(run_recipe_yaml, list_fil
     assert rows["2"]["text"] == "A [redacted]!" and rows["1"]["term_hits_brands"] == 2
 
 
+def test_counts_per_list_are_curate_check_metrics(run_recipe_yaml, list_files, tmp_path):
+    """The run's per-list counts reach ``curate check`` through summary.json: a list without a hit is 0, a
+    stage the run does not have is an error, not a pass."""
+    from curation.checks import load_checks, run_checks
+    from tests.test_checks import checks_file
+
+    write_jsonl(
+        tmp_path / "in" / "part-0.jsonl",
+        [
+            {"id": "1", "text": "Acme and Globex Corporation, Acme again."},
+            {"id": "2", "text": "A miracle cure, they say."},
+            {"id": "3", "text": "Acme once."},
+            {"id": "4", "text": "Nothing to see."},
+        ],
+    )
+    recipe = (
+        "stages:\n"
+        "  - stage: term_lists\n"
+        "    params:\n"
+        f"      base_dir: {list_files}\n"
+        "      lists: [brands.yaml, {path: claims.txt, action: redact}, policy.yaml]\n"
+        "output: {format: jsonl}\n"
+    )
+    assert run_recipe_yaml(recipe, tmp_path / "in", tmp_path / "out").ok
+    checks = (
+        '  - {name: brand-hits, metric: stage_count.term_lists.brands_hits, condition: "==", threshold: 4}\n'
+        '  - {name: brand-docs, metric: stage_count_rate.term_lists.brands_documents, condition: "<=", '
+        "threshold: 0.4}\n"
+        '  - {name: claims, metric: stage_count.term_lists.claims_redacted, condition: "==", threshold: 1}\n'
+        '  - {name: politics, metric: stage_count_rate.term_lists.politics_documents, condition: "==", '
+        "threshold: 0}\n"
+        '  - {name: misspelt, metric: stage_count.term_list.brands_hits, condition: "<", threshold: 1}\n'
+    )
+    run = run_checks(load_checks(checks_file(tmp_path, checks)), str(tmp_path / "out"), workers=1)
+    status = {result.check.name: result.status for result in run.results}
+    assert run.metrics.value("stage_count_rate.term_lists.brands_documents") == 0.5
+    assert status == {
+        "brand-hits": "passed",
+        "brand-docs": "failed",
+        "claims": "passed",
+        "politics": "passed",
+        "misspelt": "error",
+    }
+    (misspelt,) = [result for result in run.results if result.check.name == "misspelt"]
+    assert "no stage 'term_list'" in misspelt.message
+
+
 def test_a_missing_list_stops_the_run_before_any_shard(run_recipe_yaml, tmp_path):
     write_jsonl(tmp_path / "in" / "part-0.jsonl", [{"id": "1", "text": "x"}])
     recipe = "stages:\n  - stage: term_lists\n    params: {lists: [/nonexistent/policy.yaml]}\n"
