@@ -27,11 +27,13 @@
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -44,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "tests" / "data" / "safety_labelled.jsonl"
 WEB = REPO.parent / "shared" / "data" / "web"
 ASSETS = tempfile.mkdtemp(prefix="safety-bench-assets-")
+atexit.register(shutil.rmtree, ASSETS, ignore_errors=True)
 os.environ["HF_ASSETS_CACHE"] = ASSETS  # datatrove's C4 filter reads its lists from here; nothing is fetched
 
 from datatrove.data import Document  # noqa: E402
@@ -228,6 +231,7 @@ def web_urls(documents: list[Document]) -> None:
         f"{'removed':>8}"
     )
     folder = Path(tempfile.mkdtemp(prefix="safety-bench-urls-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     urls_file = folder / "urls.txt"
     urls_file.write_text("\n".join(urls), encoding="utf-8")
     measured = {}
