@@ -31,6 +31,7 @@ STAGE_AREAS = (
     "curation.classify",
     "curation.topics",
     "curation.safety",
+    "curation.synth",
 )
 """Subpackages that may declare stages: each has a cheap ``STAGES = {"name": "module:Class"}`` in its
 ``__init__`` (no heavy imports there), so a newcomer finds a stage's registration next to its code."""
