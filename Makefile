@@ -57,6 +57,8 @@ bench: install
 	$(PY) benchmarks/langid.py 2>/dev/null
 	$(PY) benchmarks/web_chain.py 2>/dev/null
 	$(PY) benchmarks/rule_words.py 2>/dev/null
+	$(PY) benchmarks/safety_filters.py 2>/dev/null
+	$(PY) benchmarks/term_lists.py 2>/dev/null
 	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
 	$(PY) benchmarks/dedup_scripts.py 2>/dev/null
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null

@@ -212,6 +212,7 @@ class ShardPipeline:
                     own.count,
                     _drop_reasons(step, upstream.count - own.count),
                     max(0.0, own.seconds - upstream.seconds),
+                    _own_counts(step),
                 )
             )
         kept = meters[-1].count
@@ -431,6 +432,22 @@ def _drop_reasons(step: PipelineStep, dropped: int) -> Counter[str]:
     if unattributed > 0:
         reasons[UNSPECIFIED_REASON] += unattributed
     return reasons
+
+
+GENERIC_STATS = frozenset({"total", "forwarded", "dropped", "doc_len", "doc_len_tokens"})
+"""datatrove's stats that every step keeps; the summary has them already as in/out/dropped."""
+
+
+def _own_counts(step: PipelineStep) -> Counter[str]:
+    """A step's own counts (``stat_update`` labels other than drops and datatrove's generic ones), as integers
+    where they are whole: ``redacted_email``, ``no_word_list_sw``, ``brands_hits``..."""
+    counts: Counter[str] = Counter()
+    for key, metric in step.stats.stats.items():
+        if key in GENERIC_STATS or key.startswith("dropped_"):
+            continue
+        total = metric.total
+        counts[key] = int(total) if float(total).is_integer() else round(float(total), 4)
+    return counts
 
 
 def _drain_into_writer(
