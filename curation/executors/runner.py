@@ -183,14 +183,15 @@ def run_recipe(
     outcomes: list[JobOutcome] = []
     try:
         if todo or phases.finalize_pending():
-            runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
-            try:
-                outcomes = phases.run(runner, reporter)
-            except KeyboardInterrupt:
-                _stop_now(runner)
-                raise
-            finally:
-                _close_quietly(runner)
+            with _model_processes(kind, recipe):
+                runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
+                try:
+                    outcomes = phases.run(runner, reporter)
+                except KeyboardInterrupt:
+                    _stop_now(runner)
+                    raise
+                finally:
+                    _close_quietly(runner)
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):
             layout.remove_empty_staging()  # what killed workers left is discarded by the next run
@@ -544,6 +545,24 @@ def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: Progr
 
         return DaskRunner(settings, reporter, scheduler=scheduler, workers=workers)
     return local_runner(settings, workers, reporter)
+
+
+def _model_processes(kind: str, recipe: Recipe):
+    """The local executor runs model stages in one model process per GPU (see ``curation.inference.service``),
+    started before its workers, which inherit where they are."""
+    if kind == "dask":
+        return contextlib.nullcontext()
+    from curation.inference.service.hosts import model_processes_for
+    from curation.inference.stage import ModelOutputs
+
+    configurations = []
+    for spec in recipe.stages:
+        if spec.step is not None:
+            if isinstance(spec.step, ModelOutputs):
+                configurations.append((spec.step.specs, spec.step.options))
+        elif issubclass(resolve_stage_class(spec.stage), ModelOutputs):
+            configurations.append(resolve_stage_class(spec.stage).engine_configuration(spec.params))
+    return model_processes_for(configurations)
 
 
 def _stop_now(runner) -> None:

@@ -10,7 +10,6 @@ can be in flight while the feeder stages the next.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Client, Connection
@@ -42,6 +41,8 @@ class RemoteBatchRunner:
     """Runs batches in a model process (see the module docstring); one per engine, so one per worker."""
 
     def __init__(self, specs: list[ModelSpec], options: EngineOptions, counters: Counter | None = None):
+        self._blocks: list[SharedMemory] = []
+        self._connection: Connection | None = None
         addresses = announced_addresses()
         if not addresses:
             raise ModelProcessLost(
@@ -51,7 +52,7 @@ class RemoteBatchRunner:
         self.address, authkey = addresses[worker_index() % len(addresses)]
         self.counters = counters if counters is not None else Counter()
         try:
-            self._connection: Connection | None = Client(self.address, family="AF_UNIX", authkey=authkey)
+            self._connection = Client(self.address, family="AF_UNIX", authkey=authkey)
         except OSError as error:
             raise ModelProcessLost(f"the model process at {self.address} does not answer: {error}") from error
         reply = self._call((ATTACH, specs, options))
@@ -64,7 +65,6 @@ class RemoteBatchRunner:
         self.budget = 0
         self.runners: list = []
         self.use_reference = False
-        self._blocks: list[SharedMemory] = []
         self._layout: BufferLayout | None = None
         self._in_flight: deque[_Arrival] = deque()
         self._report: dict[str, Any] = {}
@@ -179,7 +179,7 @@ class RemoteBatchRunner:
         self._blocks = []
 
     def __del__(self) -> None:
-        if os is not None and self._blocks:
+        if self._blocks:
             self.close()
 
 

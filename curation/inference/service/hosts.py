@@ -118,3 +118,35 @@ def default_devices() -> list[str]:
     if torch.cuda.is_available():
         return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     return ["cpu"]
+
+
+def model_processes_wanted(configurations: list) -> list:
+    """The (specs, options) of model stages that should run in model processes: those asking for it
+    (``model_process: true``), and on a machine with GPUs every one not refusing it or pinned to the CPU."""
+    wanted = []
+    for specs, options in configurations:
+        if options.model_process is False:
+            continue
+        if options.model_process is None and (options.device == "cpu" or not _has_gpu()):
+            continue
+        wanted.append((specs, options))
+    return wanted
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@contextlib.contextmanager
+def model_processes_for(configurations: list):
+    """Model processes for a run's model stages (``(specs, options)`` each; see ``model_processes_wanted``),
+    started before the workers so loading the models overlaps their start; nothing when none wants them."""
+    wanted = model_processes_wanted(configurations)
+    if not wanted:
+        yield None
+        return
+    on_cpu = all(options.device == "cpu" for _, options in wanted)
+    with ModelHost(["cpu"] if on_cpu else None, preload=wanted) as host:
+        yield host
