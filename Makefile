@@ -51,6 +51,7 @@ bench: install
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null
 	$(PY) benchmarks/classify_speed.py 2>/dev/null
 	$(PY) benchmarks/mix_scale.py --documents 1000000 2>/dev/null
+	$(PY) benchmarks/check_scale.py --documents 100000 --sample 20000 --peer-documents 20000 2>/dev/null
 
 bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null

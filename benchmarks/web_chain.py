@@ -18,8 +18,8 @@ language_id → gopher_repetition → gopher_quality``. Same WARCs, same lid.176
 thresholds on both sides. datatrove's ``Trafilatura`` step deduplicates paragraphs against every page it saw
 before in the process, so on copied WARCs it empties the later copies and its Gopher stages get fewer pages:
 that favours datatrove, and a second datatrove row turns it off. datatrove's ``Trafilatura`` step and our
-helper process (``fallback`` extractor) run extraction in a child process, so "docs/s per core" divides
-documents by the CPU seconds of this process *and its children* (``getrusage``), not by wall time.
+helper process run extraction in a child process, so "docs/s per core" divides documents by the CPU seconds
+of this process *and its children* (``getrusage``), not by wall time.
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def main() -> None:
         chains = {
             "datatrove (Trafilatura favour_precision)": datatrove_chain(folder),
             "datatrove (Trafilatura favour_precision, deduplicate off)": datatrove_chain(folder, deduplicate=False),
-            "curation (extract_text trafilatura, default)": our_chain(folder, files, "trafilatura"),
-            "curation (extract_text fallback)": our_chain(folder, files, "fallback"),
+            "curation (extract_text routed, default)": our_chain(folder, files, "routed"),
+            "curation (extract_text trafilatura)": our_chain(folder, files, "trafilatura"),
         }
         rates = {}
         for name, run in chains.items():

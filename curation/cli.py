@@ -103,6 +103,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.mix.cli import add_parser as add_mix_parser
 
     add_mix_parser(commands)
+    from curation.checks.cli import add_parser as add_check_parser
+
+    add_check_parser(commands)
 
     commands.add_parser(
         "stages",
@@ -126,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": _evaluate,
         "train": _train,
         "mix": _mix,
+        "check": _check,
     }
     try:
         return handlers[args.command](args)
@@ -275,6 +279,12 @@ def _train(args: argparse.Namespace) -> int:
 
 def _mix(args: argparse.Namespace) -> int:
     from curation.mix.cli import run
+
+    return run(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from curation.checks.cli import run
 
     return run(args)
 

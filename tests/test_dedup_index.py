@@ -92,7 +92,8 @@ def test_crash_between_output_commit_and_publish_then_rerun_publishes(tmp_path, 
     assert generations(index) == [], "nothing is published before the publish step ends"
     assert "out1" in json.loads((index / LOCK).read_text())["owner"], "the crashed run still holds the index"
 
-    report = run_here(recipe(index, flag), tmp_path / "crawl1", tmp_path / "out1", progress="none")
+    # the same recipe resumed (the flag file keeps the fault from firing twice)
+    report = run_here(recipe(index, flag, kill_task), tmp_path / "crawl1", tmp_path / "out1", progress="none")
     assert report.ok and report.summary["shards"]["skipped_already_complete"] == 2
     assert {row["id"] for row in read_output_rows(tmp_path / "out1")} == first_ids
     [generation] = generations(index)
@@ -121,7 +122,7 @@ def test_crash_before_publish_then_a_run_elsewhere_finds_nothing_seen(tmp_path):
     assert [g["run"] for g in generations(index)] == [report.summary["global_stages"]["minhash_dedup"]["workdir"]]
 
     # the first run, resumed now, would repeat out2's documents: it is told so and publishes nothing
-    report = run_here(recipe(index, flag), tmp_path / "crawl1", tmp_path / "out1", progress="none")
+    report = run_here(recipe(index, flag, "index-commit"), tmp_path / "crawl1", tmp_path / "out1", progress="none")
     assert report.exit_code == 1
     assert "gained generation" in report.summary["shards"]["failures"][0]["error"]
     assert len(generations(index)) == 1

@@ -83,6 +83,20 @@ def test_plain_json_files_are_discovered_not_skipped(tmp_path):
     assert [(s.path, s.format, s.stem) for s in shards] == [("lines.json", "jsonl", "lines")]
 
 
+def test_a_curated_output_read_as_input_yields_its_shards_not_its_bookkeeping(tmp_path, run_recipe_yaml):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "part-0.jsonl").write_bytes(jsonl_bytes([{"id": "a", "text": "first"}]))
+    (tmp_path / "in" / "part-1.jsonl").write_bytes(jsonl_bytes([{"id": "b", "text": "second"}]))
+    assert run_recipe_yaml(PASSTHROUGH, tmp_path / "in", tmp_path / "curated").ok
+    assert (tmp_path / "curated" / "summary.json").is_file()
+
+    shards = discover_shards(_folder(tmp_path / "curated"))
+    assert sorted(s.stem for s in shards) == ["part-0", "part-1"], "summary.json is not a shard of the output"
+    report = run_recipe_yaml(PASSTHROUGH, tmp_path / "curated", tmp_path / "again", strict=True)
+    assert report.ok
+    assert sorted(r["id"] for r in read_output_rows(tmp_path / "again")) == ["a", "b"]
+
+
 def test_a_json_array_file_is_read_item_by_item(tmp_path, run_recipe_yaml):
     items = [{"id": f"d{i}", "text": f"document {i}", "meta": {"n": i}} for i in range(5)]
     (tmp_path / "in").mkdir()

@@ -1,52 +1,115 @@
-"""HTML → main text extractors: trafilatura, Resiliparse, and Resiliparse with a trafilatura fallback.
+"""HTML → main text extractors: trafilatura, Resiliparse, and the routed extractor that combines them.
 
-Measured on the 181 real pages of ``../shared/data/extraction/scrapinghub`` (``benchmarks/extraction.py``):
-trafilatura in its fast mode is the most accurate; Resiliparse is several times faster but keeps more
-boilerplate (navigation, related-article lists). The fallback extractor runs Resiliparse first and hands a page
-to trafilatura only when Resiliparse's text looks like boilerplate (many words in short, list-like lines), which
-keeps most of trafilatura's accuracy at a fraction of its cost.
+Each extractor is a small picklable object with ``extract(html) -> str`` (the main text, "" when there is none)
+and ``extract_page(html) -> Extraction``, which also says which extractors ran on the page and which one gave
+the text. Its ``interruptible`` flag says whether its hot loop runs Python bytecode, so that a SIGALRM-based time
+limit can stop it (see ``time_limit.py``).
 
-Each extractor is a small picklable object with ``extract(html) -> str`` and an ``interruptible`` flag: whether
-its hot loop runs Python bytecode, so a SIGALRM-based time limit can stop it (see ``time_limit.py``).
+Both libraries can keep a page's structure: ``output_format="markdown"`` gives headings, lists, tables and code
+blocks as Markdown (trafilatura's own Markdown output; Resiliparse's minimal HTML through ``markdown.py``).
+Measured on ``../shared/data/extraction`` by ``benchmarks/extraction.py``; the figures are in
+``docs/extraction.md``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+OutputFormat = Literal["text", "markdown"]
+OUTPUT_FORMATS = ("text", "markdown")
+
+_WORD = re.compile(r"\w+")
 
 
-class Extractor(Protocol):
-    """Turns one HTML page into its main text ("" when there is none)."""
-
-    name: str
-    interruptible: bool
-
-    def extract(self, html: str) -> str: ...
+def count_words(text: str) -> int:
+    """Number of ``\\w+`` words: the unit of every threshold here and of the benchmark's F1."""
+    return len(_WORD.findall(text))
 
 
-class TrafilaturaExtractor:
-    """trafilatura's ``extract``; ``fast`` skips its readability/jusText fallbacks (same F1 here, 2x faster)."""
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What extracting one page gave.
+
+    Attributes:
+        text: the main text ("" when no extractor found any).
+        tried: the extractors that ran on the page, in order (``("resiliparse", "trafilatura")``).
+        used: the extractor whose text was kept; None when ``text`` is empty.
+        page_words: words of the page's whole visible text (``page_words``), when it was measured; 0 means the
+            page has no visible text at all, so there was nothing to extract.
+    """
+
+    text: str
+    tried: tuple[str, ...]
+    used: str | None
+    page_words: int | None = None
+
+
+class HtmlExtractor:
+    """Base of the extractors: subclasses implement ``extract``; ``extract_page`` reports which one ran."""
+
+    name: ClassVar[str] = "extractor"
+    interruptible: ClassVar[bool] = True
+
+    def prepare(self) -> None:
+        """Import the libraries the extractor needs, so that the first page's time limit does not pay for it."""
+
+    def extract(self, html: str) -> str:
+        raise NotImplementedError
+
+    def extract_page(self, html: str) -> Extraction:
+        text = self.extract(html)
+        return Extraction(text, (self.name,), self.name if text.strip() else None)
+
+
+def _check_output_format(output_format: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
+
+
+class TrafilaturaExtractor(HtmlExtractor):
+    """trafilatura 2.x's ``extract``, with trafilatura's own defaults unless told otherwise.
+
+    Args:
+        fast: skip trafilatura's readability/jusText fallbacks (about 1.5x faster; lower recall on pages where its
+            main pass finds little).
+        favour_precision / favour_recall: trafilatura's ``favor_precision`` / ``favor_recall``.
+        include_comments: keep comment sections (trafilatura's default; forum replies are often marked up as
+            comments).
+        include_tables: keep table text.
+        deduplicate: trafilatura's ``deduplicate``. Off: it keeps a process-wide cache of paragraphs seen in
+            *earlier* pages, so a page's text would depend on what the worker processed before it.
+        output_format: ``text``, or ``markdown`` (headings, lists, tables, code blocks and emphasis kept).
+    """
 
     name = "trafilatura"
     interruptible = True  # Python code around lxml calls that each return quickly
 
     def __init__(
         self,
-        fast: bool = True,
+        fast: bool = False,
         favour_precision: bool = False,
         favour_recall: bool = False,
+        include_comments: bool = True,
         include_tables: bool = True,
-        include_comments: bool = False,
         deduplicate: bool = False,
+        output_format: OutputFormat = "text",
     ):
+        _check_output_format(output_format)
         self.options: dict[str, Any] = {
-            "no_fallback": fast,
+            "fast": fast,
             "favor_precision": favour_precision,
             "favor_recall": favour_recall,
-            "include_tables": include_tables,
             "include_comments": include_comments,
+            "include_tables": include_tables,
             "deduplicate": deduplicate,
         }
+        if output_format == "markdown":
+            self.options.update(output_format="markdown", include_formatting=True)
+
+    def prepare(self) -> None:
+        import trafilatura  # noqa: F401 - about a second on a cold start
 
     def extract(self, html: str) -> str:
         from trafilatura import extract
@@ -54,8 +117,40 @@ class TrafilaturaExtractor:
         return extract(html, **self.options) or ""
 
 
-class ResiliparseExtractor:
-    """Resiliparse's ``extract_plain_text`` with its main-content heuristics (lexbor DOM, native code)."""
+RESILIPARSE_TEXT_OPTIONS: dict[str, Any] = {"alt_texts": False, "links": False, "list_bullets": False, "noscript": True}
+"""Resiliparse ``extract_plain_text`` options shared by the main-text and the whole-page pass. ``noscript``:
+JavaScript-rendered forums (Discourse, Flarum) serve their posts inside ``<noscript>``."""
+
+
+def parse_html(html: str):
+    """Resiliparse's lexbor DOM of ``html``: parses what lxml gives up on (no nesting-depth limit)."""
+    from resiliparse.parse.html import HTMLTree
+
+    return HTMLTree.parse(html)
+
+
+def page_words(page) -> int:
+    """Words of the whole visible text of a page (HTML string or parsed tree), boilerplate included.
+
+    The yardstick for "did the extractor find (almost) nothing on a page that has text". Resiliparse, because it
+    reads pages nested deeper than lxml's parser allows and costs about 1 ms a page.
+    """
+    from resiliparse.extract.html2text import extract_plain_text
+
+    tree = parse_html(page) if isinstance(page, str) else page
+    return count_words(extract_plain_text(tree, main_content=False, **RESILIPARSE_TEXT_OPTIONS) or "")
+
+
+class ResiliparseExtractor(HtmlExtractor):
+    """Resiliparse's ``extract_plain_text`` with its main-content heuristics (lexbor DOM, native code).
+
+    Args:
+        main_content: keep only what Resiliparse takes for the main content.
+        alt_texts, links, list_bullets: Resiliparse's options (image alt texts, link targets, bullets before
+            list items in text output; Markdown output always marks list items).
+        noscript: read ``<noscript>`` content (posts of JavaScript-rendered pages).
+        output_format: ``text``, or ``markdown`` (Resiliparse's minimal HTML turned into Markdown).
+    """
 
     name = "resiliparse"
     interruptible = False  # one native call per page: a signal is only handled after it returns
@@ -66,78 +161,83 @@ class ResiliparseExtractor:
         alt_texts: bool = False,
         links: bool = False,
         list_bullets: bool = False,
-        preserve_formatting: bool = True,
+        noscript: bool = True,
+        output_format: OutputFormat = "text",
     ):
+        _check_output_format(output_format)
+        self.output_format = output_format
         self.options: dict[str, Any] = {
             "main_content": main_content,
             "alt_texts": alt_texts,
             "links": links,
-            "list_bullets": list_bullets,
-            "preserve_formatting": preserve_formatting,
+            "list_bullets": list_bullets or output_format == "markdown",  # else its minimal HTML drops list tags
+            "noscript": noscript,
+            "preserve_formatting": "minimal_html" if output_format == "markdown" else True,
         }
 
-    def extract(self, html: str) -> str:
+    def prepare(self) -> None:
+        import resiliparse.extract.html2text
+        import resiliparse.parse.html  # noqa: F401
+
+        if self.output_format == "markdown":
+            import curation.extract.markdown  # noqa: F401
+
+    def extract(self, html) -> str:
+        """Main text of ``html``: an HTML string or a tree from ``parse_html`` (to parse a page only once)."""
         from resiliparse.extract.html2text import extract_plain_text
 
-        return extract_plain_text(html, **self.options) or ""
+        text = extract_plain_text(html, **self.options) or ""
+        if self.output_format == "markdown" and text:
+            from curation.extract.markdown import minimal_html_to_markdown
+
+            return minimal_html_to_markdown(text)
+        return text
 
 
 SHORT_LINE_WORDS = 6
 
 
 def short_line_word_share(text: str, short_line_words: int = SHORT_LINE_WORDS) -> float:
-    """Share of the words of ``text`` that sit in lines of fewer than ``short_line_words`` words.
+    """Share of the words of ``text`` that sit in lines of fewer than ``short_line_words`` words (1.0 if empty).
 
-    Navigation menus, tag clouds and related-article lists are runs of short lines; an article body is mostly
-    long lines. This is the signal the fallback extractor uses to decide that Resiliparse kept boilerplate.
+    Navigation menus, tag clouds, link lists and product grids are runs of short lines; running text is mostly
+    long lines. Words are ``\\w+`` runs, so Markdown markers (``#``, ``-``, ``|``) do not count.
     """
     total = 0
     in_short = 0
     for line in text.splitlines():
-        count = len(line.split())
+        count = count_words(line)
         total += count
         if 0 < count < short_line_words:
             in_short += count
     return in_short / total if total else 1.0
 
 
-class FallbackExtractor:
-    """Resiliparse first; trafilatura for pages where Resiliparse's text looks like boilerplate or is empty.
+def _extractor_classes() -> dict[str, type]:
+    from curation.extract.routing import RoutedExtractor
 
-    ``fallback_above`` is the share of words in short lines (``short_line_word_share``) above which the page
-    goes to trafilatura. 0.03 sent about a third of the scrapinghub pages to trafilatura; 0 sends every page
-    (trafilatura's accuracy, slower), 1 sends none (Resiliparse alone).
-    """
-
-    name = "fallback"
-    interruptible = False  # its first pass is native code
-
-    def __init__(self, fallback_above: float = 0.03, fast: bool = True):
-        self.fallback_above = fallback_above
-        self.first = ResiliparseExtractor()
-        self.second = TrafilaturaExtractor(fast=fast)
-
-    def extract(self, html: str) -> str:
-        text = self.first.extract(html)
-        if text and short_line_word_share(text) <= self.fallback_above:
-            return text
-        return self.second.extract(html) or text
+    return {
+        RoutedExtractor.name: RoutedExtractor,
+        TrafilaturaExtractor.name: TrafilaturaExtractor,
+        ResiliparseExtractor.name: ResiliparseExtractor,
+    }
 
 
-EXTRACTORS: dict[str, type] = {
-    TrafilaturaExtractor.name: TrafilaturaExtractor,
-    ResiliparseExtractor.name: ResiliparseExtractor,
-    FallbackExtractor.name: FallbackExtractor,
-}
+EXTRACTOR_NAMES = ("routed", "trafilatura", "resiliparse")
 
 
-def make_extractor(name: str, options: dict[str, Any] | None = None) -> Extractor:
+def make_extractor(
+    name: str, options: dict[str, Any] | None = None, output_format: OutputFormat = "text"
+) -> HtmlExtractor:
     """Build the extractor a recipe names, with its options; a clear error for an unknown name or option."""
+    classes = _extractor_classes()
     try:
-        cls = EXTRACTORS[name]
+        cls = classes[name]
     except KeyError:
-        raise ValueError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}") from None
+        raise ValueError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTOR_NAMES)}") from None
+    options = dict(options or {})
+    options.setdefault("output_format", output_format)
     try:
-        return cls(**(options or {}))
+        return cls(**options)
     except TypeError as error:
         raise ValueError(f"bad options for extractor {name!r}: {error}") from error

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
 import select
 import signal
 import struct
@@ -28,7 +29,7 @@ import threading
 import time
 from typing import Literal
 
-from curation.extract.extractors import Extractor
+from curation.extract.extractors import Extraction, HtmlExtractor
 
 TimeLimitMode = Literal["auto", "signal", "process"]
 HELPER_START_SECONDS = 120.0
@@ -53,26 +54,33 @@ class ExtractorFailed(Exception):
 class SignalTimeLimit:
     """Run the extractor in this thread, interrupted by SIGALRM after ``seconds``."""
 
-    def __init__(self, extractor: Extractor, seconds: float):
+    def __init__(self, extractor: HtmlExtractor, seconds: float):
         self.extractor = extractor
         self.seconds = seconds
         self._armed = False
+        self._prepared = False
 
     def _on_alarm(self, signum, frame) -> None:
         if self._armed:
             self._armed = False
             raise ExtractTimeout(f"extraction took longer than {self.seconds} s")
 
-    def extract(self, html: str) -> str:
+    def extract_page(self, html: str) -> Extraction:
+        if not self._prepared:
+            self.extractor.prepare()  # imports happen before the clock starts
+            self._prepared = True
         previous = signal.signal(signal.SIGALRM, self._on_alarm)
         self._armed = True
         signal.setitimer(signal.ITIMER_REAL, self.seconds)
         try:
-            return self.extractor.extract(html)
+            return self.extractor.extract_page(html)
         finally:
             self._armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+    def extract(self, html: str) -> str:
+        return self.extract_page(html).text
 
     def close(self) -> None:
         return None
@@ -85,7 +93,7 @@ _OK, _ERROR = 0, 1
 class ProcessTimeLimit:
     """Run the extractor in a reusable helper process; kill and replace it when a document overruns."""
 
-    def __init__(self, extractor: Extractor, seconds: float):
+    def __init__(self, extractor: HtmlExtractor, seconds: float):
         self.extractor = extractor
         self.seconds = seconds
         self._process: subprocess.Popen | None = None
@@ -94,6 +102,9 @@ class ProcessTimeLimit:
         self.starts = 0
 
     def extract(self, html: str) -> str:
+        return self.extract_page(html).text
+
+    def extract_page(self, html: str) -> Extraction:
         if self._process is None or self._process.poll() is not None:
             self._start()
         data = html.encode("utf-8", "surrogatepass")
@@ -114,7 +125,7 @@ class ProcessTimeLimit:
             raise ExtractorCrashed(f"the extractor process died (exit code {code})") from error
         if status == _ERROR:
             raise ExtractorFailed(body.decode("utf-8", "replace"))
-        return body.decode("utf-8", "surrogatepass")
+        return pickle.loads(body)
 
     def _start(self) -> None:
         import cloudpickle
@@ -174,7 +185,7 @@ def _stop_helpers() -> None:
         helper.close()
 
 
-def make_time_limit(extractor: Extractor, seconds: float, mode: TimeLimitMode = "auto"):
+def make_time_limit(extractor: HtmlExtractor, seconds: float, mode: TimeLimitMode = "auto"):
     """The time-limit runner for ``extractor``: see the module docstring for how ``auto`` chooses."""
     on_main_thread = threading.current_thread() is threading.main_thread()
     if mode == "signal" and not on_main_thread:
@@ -223,12 +234,12 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _serve(read_fd: int, write_fd: int) -> None:
-    """The helper's loop: load the extractor, then answer one page at a time until the pipe closes."""
-    import pickle
-
+    """The helper's loop: load the extractor, then answer one page at a time (a pickled ``Extraction``) until the
+    pipe closes."""
     try:
         _, body = _read_frame(read_fd, None)
         extractor = pickle.loads(body)
+        extractor.prepare()  # imports count against the start-up allowance, not the first page's limit
     except EOFError:
         return
     except Exception as error:
@@ -241,11 +252,11 @@ def _serve(read_fd: int, write_fd: int) -> None:
         except EOFError:
             return
         try:
-            text = extractor.extract(body.decode("utf-8", "surrogatepass"))
+            extraction = extractor.extract_page(body.decode("utf-8", "surrogatepass"))
         except Exception as error:
             _write_frame(write_fd, _ERROR, f"{type(error).__name__}: {error}".encode())
             continue
-        _write_frame(write_fd, _OK, text.encode("utf-8", "surrogatepass"))
+        _write_frame(write_fd, _OK, pickle.dumps(extraction, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -93,6 +93,11 @@ def discover_shards(
     except FileNotFoundError as error:
         raise ShardDiscoveryError(f"input directory {folder.path!r} does not exist") from error
     paths = [p for p in paths if not _is_hidden(p) and not (p + "/").startswith(excluded)]
+    written = _curated_output_files(folder)
+    if written is not None:
+        # a curated output read as input: its shards are the files its completion markers list, not the run's
+        # own bookkeeping beside them (summary.json, topic tables, reports), which readable suffixes would take
+        paths = [p for p in paths if p in written]
     shards: list[Shard] = []
     unknown: list[str] = []
     for path in paths:
@@ -121,6 +126,26 @@ def discover_shards(
         )
     _check_unique_stems(shards)
     return shards
+
+
+def _curated_output_files(folder: DataFolder) -> set[str] | None:
+    """The data files a curated output's completion markers list, or None when ``folder`` is not one."""
+    import orjson
+
+    from curation.io.layout import MARKERS_DIR
+
+    try:
+        markers = folder.list_files(MARKERS_DIR, glob_pattern="*.done.json")
+    except (FileNotFoundError, OSError):
+        return None
+    files: set[str] = set()
+    for marker in markers:
+        try:
+            with folder.open(marker, "rb") as handle:
+                files.update(orjson.loads(handle.read()).get("files", []))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return files or None
 
 
 def _check_unique_stems(shards: list[Shard]) -> None:

@@ -78,7 +78,7 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as error:
-        problems = [_problem_from_pydantic(item) for item in error.errors()]
+        problems = validation_problems(error, Recipe)
         stages = data.get("stages")
         if isinstance(stages, list):
             named = [
@@ -264,12 +264,18 @@ def _format_location(location: tuple[Any, ...]) -> str:
     return text
 
 
-def _problem_from_pydantic(item: dict[str, Any]) -> RecipeProblem:
+def validation_problems(error: ValidationError, root: type[BaseModel]) -> list[RecipeProblem]:
+    """One problem per pydantic error of validating ``root`` (a recipe, or any file validated the same way):
+    the field path as written in YAML, and the message with what is allowed there."""
+    return [_problem_from_pydantic(item, root) for item in error.errors()]
+
+
+def _problem_from_pydantic(item: dict[str, Any], root: type[BaseModel] = Recipe) -> RecipeProblem:
     location = tuple(item.get("loc", ()))
     field = _format_location(location)
     message = item.get("msg", "invalid")
     if item.get("type") == "extra_forbidden":
-        allowed = _allowed_fields(location[:-1])
+        allowed = _allowed_fields(location[:-1], root)
         message = "unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
     elif item.get("type") == "missing":
         message = "required field is missing"
@@ -277,9 +283,9 @@ def _problem_from_pydantic(item: dict[str, Any]) -> RecipeProblem:
     return RecipeProblem(field, message)
 
 
-def _allowed_fields(location: tuple[Any, ...]) -> list[str]:
-    """The field names of the recipe model found at ``location`` (for 'unknown field' messages)."""
-    model: Any = Recipe
+def _allowed_fields(location: tuple[Any, ...], root: type[BaseModel] = Recipe) -> list[str]:
+    """The field names of the model found at ``location`` under ``root`` (for 'unknown field' messages)."""
+    model: Any = root
     for part in location:
         if isinstance(part, int):
             continue

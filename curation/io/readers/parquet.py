@@ -11,9 +11,10 @@ Exporters disagree on how text is stored. Besides STRING (UTF-8 annotated) colum
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from datatrove.data import Document
 
@@ -37,7 +38,9 @@ class ParquetShardReader(ShardReader):
         super().__init__(*args, **kwargs)
         self.batch_rows = batch_rows
 
-    def iter_records(self, filepath: str) -> Iterator[Record]:
+    def iter_records(self, filepath: str, rows: Sequence[int] | None = None) -> Iterator[Record]:
+        """Every row of the file; with ``rows`` (0-based row numbers), only those rows, reading only the row
+        groups that hold them (a seeded sample of a large file costs what it keeps)."""
         import pyarrow.parquet as pq
 
         try:
@@ -55,10 +58,11 @@ class ParquetShardReader(ShardReader):
                     f"{type(error).__name__}: {error}",
                 )
                 return
-            yield from self._iter_rows(parquet_file, filepath)
+            yield from self._iter_rows(parquet_file, filepath, rows)
 
-    def _iter_rows(self, parquet_file, filepath: str) -> Iterator[Record]:
+    def _iter_rows(self, parquet_file, filepath: str, rows: Sequence[int] | None = None) -> Iterator[Record]:
         metadata = parquet_file.metadata
+        wanted = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
         if metadata.num_rows == 0:
             if self.empty_file_is_bad_input:
                 yield Quarantined(filepath, QuarantineReason.EMPTY_FILE, "the Parquet file holds no rows")
@@ -70,12 +74,16 @@ class ParquetShardReader(ShardReader):
                 QuarantineReason.MISSING_TEXT,
                 f"no column {self.text_field!r}; columns: {columns[:20]}",
                 row=0,
-                count=metadata.num_rows,
+                count=metadata.num_rows if wanted is None else len(wanted),
             )
             return
-        row = 0
+        first = 0
         for group in range(parquet_file.num_row_groups):
             group_rows = metadata.row_group(group).num_rows
+            selected = None if wanted is None else wanted[(wanted >= first) & (wanted < first + group_rows)] - first
+            if selected is not None and not len(selected):
+                first += group_rows
+                continue
             try:
                 table = parquet_file.read_row_group(group)
             except Exception as error:
@@ -83,16 +91,22 @@ class ParquetShardReader(ShardReader):
                     filepath,
                     QuarantineReason.UNREADABLE_PARQUET,
                     f"row group {group} ({group_rows} rows): {type(error).__name__}: {error}",
-                    row=row,
-                    count=group_rows,
+                    row=first,
+                    count=group_rows if selected is None else len(selected),
                 )
-                row += group_rows
+                first += group_rows
                 continue
+            if selected is not None:
+                table = table.take(selected)
+            numbers = iter(range(first, first + group_rows) if selected is None else (selected + first).tolist())
             for batch in table.to_batches(max_chunksize=self.batch_rows):
-                yield from self._iter_batch(batch, filepath, row)
-                row += batch.num_rows
+                batch_numbers = [next(numbers) for _ in range(batch.num_rows)]
+                yield from self._iter_batch(batch, filepath, batch_numbers)
+            first += group_rows
 
-    def _iter_batch(self, batch: pa.RecordBatch, filepath: str, first_row: int) -> Iterator[Record]:
+    def _iter_batch(self, batch: pa.RecordBatch, filepath: str, row_numbers: list[int]) -> Iterator[Record]:
+        """The batch's documents, or quarantine records for rows that are not valid UTF-8; ``row_numbers`` are
+        the rows' positions in the file."""
         batch, bad = self._decode_binary(batch)
         deep = any(arrow_type_depth(field.type) > MAX_NESTING_DEPTH for field in batch.schema)
         rows: list[dict[str, Any]] | None = None
@@ -103,13 +117,13 @@ class ParquetShardReader(ShardReader):
                 bad = self._invalid_utf8_rows(batch)
         if rows is not None:
             for offset, fields in enumerate(rows):
-                row = first_row + offset
+                row = row_numbers[offset]
                 yield self.document_from_fields(fields, filepath, str(row), check_depth=deep, row=row)
             return
         keep = pa.array([offset not in bad for offset in range(batch.num_rows)])
         good = iter(batch.filter(keep).to_pylist())
         for offset in range(batch.num_rows):
-            row = first_row + offset
+            row = row_numbers[offset]
             if offset in bad:
                 column, detail, raw = bad[offset]
                 yield Quarantined(

@@ -1,0 +1,171 @@
+"""The routed extractor: Resiliparse for every page, trafilatura only for pages whose Resiliparse text looks wrong.
+
+Neither library wins on every kind of page. On the 400 pages of seven types in ``../shared/data/extraction/
+wcxb-dev`` Resiliparse is the better one on service pages and forums (trafilatura drops replies and page
+sections), trafilatura on articles, products, listings and collections (Resiliparse keeps related-item lists and
+boilerplate, or reads unordered lists as navigation), at about a tenth of Resiliparse's speed. The routed
+extractor pays for trafilatura only where Resiliparse's output shows one of those failures.
+
+One Resiliparse parse gives the main text and the page's whole visible text. The page goes on to trafilatura
+(fast mode, ``favor_recall``, without comment sections) when the main text is shorter than ``long_text_words``
+and either
+
+- it covers less than ``coverage_below`` of the page's visible words: empty, or too short for the page (a
+  listing whose items Resiliparse took for navigation), or
+- more than ``menu_share_above`` of its words sit in short lines (``short_line_word_share``): menus, link lists,
+  product grids.
+
+A long main text is kept as it is: there trafilatura mostly removes little and costs the most. Of the two texts,
+trafilatura's is kept unless it is shorter than ``keep_second_above`` of Resiliparse's, which is how trafilatura
+shows that it missed part of the content (forum replies, a product's description): its text is the more precise
+one otherwise. When both are empty or nearly so for a page with visible text, trafilatura runs once more with
+its own readability/jusText fallbacks.
+
+The four thresholds were chosen by macro F1 over the seven page types, among rules at least 4x faster than
+trafilatura, and checked by cross-validation (tuned on half of the pages, measured on the other half;
+``benchmarks/extraction.py --cross-validate``); the figures are in ``docs/extraction.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from curation.extract.extractors import (
+    Extraction,
+    HtmlExtractor,
+    OutputFormat,
+    ResiliparseExtractor,
+    TrafilaturaExtractor,
+    count_words,
+    page_words,
+    parse_html,
+    short_line_word_share,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageSignals:
+    """What the routing decision reads, all from one Resiliparse parse of the page.
+
+    Attributes:
+        first_text: Resiliparse's main text.
+        first_words: its number of words.
+        page_words: words of the page's whole visible text.
+        short_line_share: ``short_line_word_share(first_text)``.
+    """
+
+    first_text: str
+    first_words: int
+    page_words: int
+    short_line_share: float
+
+    @property
+    def coverage(self) -> float:
+        """Share of the page's visible words that Resiliparse kept as main text (0 when it kept nothing)."""
+        return self.first_words / max(self.page_words, self.first_words, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRule:
+    """The thresholds of the routing decision (see the module docstring)."""
+
+    menu_share_above: float = 0.3
+    coverage_below: float = 0.3
+    long_text_words: int = 500
+    keep_second_above: float = 0.5
+    almost_nothing_share: float = 0.05
+
+    def wants_second(self, signals: PageSignals) -> bool:
+        """Whether Resiliparse's text looks wrong for the page, so trafilatura should run too."""
+        if signals.page_words == 0 and signals.first_words == 0:
+            return False  # no visible text at all: nothing for a second extractor to find
+        if signals.first_words >= self.long_text_words:
+            return False
+        return signals.short_line_share > self.menu_share_above or signals.coverage < self.coverage_below
+
+    def keeps_second(self, first_words: int, second_words: int) -> bool:
+        """Whether trafilatura's text replaces Resiliparse's: unless it is much shorter (it missed content)."""
+        return second_words > 0 and second_words >= self.keep_second_above * first_words
+
+    def almost_nothing(self, words: int, page_words: int) -> bool:
+        """Whether ``words`` is nothing or almost nothing for a page with ``page_words`` visible words."""
+        return words < max(1.0, self.almost_nothing_share * page_words)
+
+
+class RoutedExtractor(HtmlExtractor):
+    """Resiliparse first; trafilatura for pages whose Resiliparse text is empty, too short or menu-like.
+
+    Args:
+        menu_share_above, coverage_below, long_text_words, keep_second_above: the routing thresholds
+            (``RoutingRule``; see the module docstring).
+        almost_nothing_share: both texts under this share of the page's visible words count as "almost nothing",
+            and trafilatura runs again with its own fallbacks (the stage passes its ``almost_nothing_share``).
+        output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
+    """
+
+    name = "routed"
+    interruptible = False  # Resiliparse is native code
+
+    def __init__(
+        self,
+        menu_share_above: float = 0.3,
+        coverage_below: float = 0.3,
+        long_text_words: int = 500,
+        keep_second_above: float = 0.5,
+        almost_nothing_share: float = 0.05,
+        output_format: OutputFormat = "text",
+    ):
+        self.rule = RoutingRule(
+            menu_share_above, coverage_below, long_text_words, keep_second_above, almost_nothing_share
+        )
+        self.first = ResiliparseExtractor(output_format=output_format)
+        # Comment sections are left out: on the pages routed here they changed no F1 and cost a tenth of the time.
+        self.second = TrafilaturaExtractor(
+            fast=True, favour_recall=True, include_comments=False, output_format=output_format
+        )
+        self.last_resort = TrafilaturaExtractor(favour_recall=True, include_comments=False, output_format=output_format)
+
+    def prepare(self) -> None:
+        self.first.prepare()
+        self.second.prepare()
+
+    def signals(self, html: str) -> PageSignals:
+        """Resiliparse's main text and the routing signals, from one parse."""
+        tree = parse_html(html)
+        text = self.first.extract(tree)
+        return PageSignals(text, count_words(text), page_words(tree), short_line_word_share(text))
+
+    def second_pass(self, html: str, signals: PageSignals) -> str:
+        """trafilatura's text; with its own fallbacks if both extractors found (almost) nothing."""
+        text = self.second.extract(html)
+        most_words = max(signals.first_words, count_words(text))
+        if self.rule.almost_nothing(most_words, signals.page_words):
+            text = self.last_resort.extract(html) or text
+        return text
+
+    def choose(self, signals: PageSignals, second_text: str) -> Extraction:
+        """The Extraction kept for a page both extractors ran on."""
+        tried = (self.first.name, self.second.name)
+        if self.rule.keeps_second(signals.first_words, count_words(second_text)):
+            return Extraction(second_text, tried, self.second.name, signals.page_words)
+        used = self.first.name if signals.first_text.strip() else None
+        return Extraction(signals.first_text, tried, used, signals.page_words)
+
+    def extract_page(self, html: str) -> Extraction:
+        signals = self.signals(html)
+        if not self.rule.wants_second(signals):
+            used = self.first.name if signals.first_text.strip() else None
+            return Extraction(signals.first_text, (self.first.name,), used, signals.page_words)
+        try:
+            second_text = self.second_pass(html, signals)
+        except Exception as error:
+            if not signals.first_text.strip():
+                raise
+            from datatrove.utils.logging import logger
+
+            logger.warning(f"trafilatura failed on a routed page ({type(error).__name__}: {error}); kept Resiliparse's")
+            second_text = ""
+        return self.choose(signals, second_text)
+
+    def extract(self, html: str) -> str:
+        return self.extract_page(html).text
