@@ -23,8 +23,8 @@ Rows, in one run, on the same documents:
 - ``engine``: ``InferenceEngine`` with its GPU defaults (the precision check picks bf16 weights or bf16
   autocast against fp32 on the first documents; token-budget batches; tokenizer threads running ahead;
   pinned buffers);
-- with ``--variants``: bf16 autocast forced, and static-shape length buckets with ``torch.compile`` (and
-  with CUDA graphs);
+- with ``--variants``: bf16 autocast forced, batches ended before 5% padding (``max_padding``), and
+  static-shape length buckets with ``torch.compile`` (and with CUDA graphs);
 - ``tokenizer side``: the engine's feeder alone (tokenise, sort, plan and pack every batch; no model), with
   long texts cut before encoding and without (the whole text encoded);
 - ``model alone``: the plain transformers model (bf16 weights, SDPA) on full batches of ``L`` tokens per row
@@ -281,6 +281,7 @@ def main() -> None:
         if args.variants:
             variants = {
                 "engine bf16 autocast": {"autocast": True},
+                "engine max_padding 0.05": {"max_padding": 0.05},
                 "engine static shapes + compile": {"static_shapes": True, "compile": True},
                 "engine static + CUDA graphs": {"static_shapes": True, "compile": True, "cuda_graphs": True},
             }
