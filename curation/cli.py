@@ -106,6 +106,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.checks.cli import add_parser as add_check_parser
 
     add_check_parser(commands)
+    from curation.synth.cli import add_parsers as add_synth_parsers
+
+    add_synth_parsers(commands)  # annotate, synth-report
 
     commands.add_parser(
         "stages",
@@ -132,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
     }
     try:
-        return handlers[args.command](args)
+        return (handlers.get(args.command) or args.handler)(args)
     except KeyboardInterrupt as error:
         from curation.executors.runner import RunInterrupted
 

@@ -57,6 +57,8 @@ class ClusterDedupStage(GlobalStage):
 
     reason = "duplicate"
     """Drop reason for a duplicate of a document of this run (``dropped_<reason>`` in the stats)."""
+    protected_suffix = "_of_index"
+    """Added to ``reason`` when the kept copy is one that is never dropped (an indexed document)."""
     metadata_prefix = "dedup"
     """Metadata keys this stage writes: ``<prefix>_cluster``, ``<prefix>_cluster_size``, ``<prefix>_duplicate_of``."""
 
@@ -433,7 +435,7 @@ class ClusterDedupStage(GlobalStage):
                 self.stat_update("kept_cluster_representative")
                 yield document
                 continue
-            reason = self.reason + ("_of_index" if decisions["kept_indexed"][row] else "")
+            reason = self.reason + (self.protected_suffix if decisions["kept_indexed"][row] else "")
             if self.action == "annotate":
                 self.stat_update(f"annotated_{reason}")
                 yield document

@@ -77,6 +77,9 @@ class ShardPipeline:
         ]
         self.segments = split_into_segments([isinstance(step, GlobalStage) for _, step in self.stages])
         self.summary_groups = sorted({name for _, step in self.stages for name in getattr(step, "summary_groups", ())})
+        for _, step in self.stages:  # stages that keep state beside the run's folders (a request cache)
+            if callable(bind := getattr(step, "bind_run", None)):
+                bind(self.input_folder, self.output_folder)
 
     def reader_for(self, fmt: str):
         """Our quarantining reader for the shard's format, or the recipe's datatrove reader."""

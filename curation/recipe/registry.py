@@ -30,6 +30,7 @@ STAGE_AREAS = (
     "curation.inference",
     "curation.classify",
     "curation.topics",
+    "curation.synth",
 )
 """Subpackages that may declare stages: each has a cheap ``STAGES = {"name": "module:Class"}`` in its
 ``__init__`` (no heavy imports there), so a newcomer finds a stage's registration next to its code."""

@@ -1,0 +1,272 @@
+"""The synthetic chain as a recipe over a topic-labelled corpus, against a real HTTP server with scripted
+answers: per-topic sampling, provenance, every filter's drop reason, counts that reconcile, reruns that
+send nothing, Dask equal to local."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from curation import parse_recipe, run_recipe
+from curation.synth import records as R
+from curation.synth.server import ChatServer
+from tests.helpers import docs, read_output_rows, write_jsonl
+from tests.synth_support import ScriptedResponder
+
+EVALUATION = (
+    "the quick examiner asked which three rivers meet at the old stone bridge near the northern harbour "
+    "before the summer festival begins"
+)
+JUNK = " ".join(["Home | About | Contact | Privacy | Terms | Login | Cart | Accept all cookies | Sign up now!"] * 6)
+FRENCH = (
+    "La rivière traverse le village et les agriculteurs cultivent le riz le long de ses rives. Le marché du port "
+    "est très animé pendant l'été, et les bateaux apportent du poisson frais chaque matin. Les enfants apprennent "
+    "à nager dans l'eau calme près du vieux pont de pierre, tandis que leurs parents réparent les filets."
+)
+INVENTED = (
+    "Bake the bread slowly in a hot oven. Knead dough for ten minutes, then rest it overnight. Sourdough needs "
+    "a lively starter fed with flour twice daily. Butter, salt and patience make crusts crisp. Serve warm loaves "
+    "with soup, cheese or jam; store leftovers wrapped in linen so crumb stays soft."
+)
+BEHAVIOURS = {
+    0: ["good", "good", "good", "refuse", "meta"],
+    1: ["french", "copy", "invent", "nearcopy", "short", "truncated"],
+    2: ["junk", "contaminated", "failing"],
+    3: ["good"] * 5,
+}
+TOPIC_NAMES = {0: "rivers and farming", 1: "harbour markets", 2: "castles", 3: "forests"}
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() + "." for s in text.split(".") if s.strip()]
+
+
+def answer_for(behaviour: str, source: str, topic: str):
+    """The scripted answer to a textbook-chapter request (the client adds the "# " prefix)."""
+    body = " ".join(sentences(source)[::2])
+    own = f"This chapter explains {topic} for students. Each idea builds on the one before it, with care."
+    good = f"{topic.title()} explained\n\n{body} {own}"
+    if behaviour == "good":
+        return good
+    if behaviour == "refuse":
+        return "As an AI language model, I cannot write this chapter. " + body
+    if behaviour == "meta":
+        return "Sure! Here is the rewritten version of the text.\n\n" + good
+    if behaviour == "french":
+        return FRENCH
+    if behaviour == "copy":
+        return source
+    if behaviour == "invent":
+        return INVENTED
+    if behaviour == "nearcopy":
+        return source.rsplit(" ", 1)[0] + " lanterns."
+    if behaviour == "short":
+        return "A short note on rivers."
+    if behaviour == "truncated":
+        return good, "length"
+    if behaviour == "junk":
+        return JUNK
+    if behaviour == "contaminated":
+        return f"{good} {EVALUATION}."
+    raise AssertionError(behaviour)
+
+
+def write_corpus(folder: Path) -> dict[str, str]:
+    """Two shards of topic-labelled documents; returns source text -> behaviour."""
+    rng = random.Random(3)
+    rows, behaviour_of = [], {}
+    texts = iter(d["text"] for d in docs(40, words=90, seed=11))
+    for topic, behaviours in BEHAVIOURS.items():
+        for index, behaviour in enumerate(behaviours):
+            text = next(texts)
+            behaviour_of[text] = behaviour
+            rows.append(
+                {
+                    "id": f"t{topic}-{index}-{behaviour}",
+                    "text": text,
+                    "topic_id": topic,
+                    "topic_name": TOPIC_NAMES[topic],
+                    "topic_low_confidence": False,
+                    "quality_score": 0.9,
+                    "language": "en",
+                }
+            )
+    extras = [
+        {"id": "no-topic", "text": next(texts), "quality_score": 0.9, "language": "en"},
+        {
+            "id": "unsure",
+            "text": next(texts),
+            "topic_id": 0,
+            "topic_name": TOPIC_NAMES[0],
+            "topic_low_confidence": True,
+            "quality_score": 0.9,
+            "language": "en",
+        },
+        {"id": "weak", "text": next(texts), "topic_id": 0, "topic_name": TOPIC_NAMES[0], "quality_score": 0.1},
+    ]
+    rows += extras
+    rng.shuffle(rows)
+    write_jsonl(folder / "part-0.jsonl", rows[: len(rows) // 2])
+    write_jsonl(folder / "part-1.jsonl", rows[len(rows) // 2 :])
+    return behaviour_of
+
+
+def make_responder(behaviour_of: dict[str, str]) -> ScriptedResponder:
+    def answer(request):
+        content = request.messages[-1]["content"]
+        source = next(text for text in behaviour_of if text in content)
+        topic = content.split('topic "', 1)[1].split('"', 1)[0]
+        return answer_for(behaviour_of[source], source, topic)
+
+    failing = [text for text, behaviour in behaviour_of.items() if behaviour == "failing"]
+    return ScriptedResponder(answer, faults={failing[0][:60]: [500] * 100})
+
+
+RECIPE = """
+name: synth-test
+stages:
+  - stage: synth_requests
+    params:
+      templates: [textbook_chapter]
+      rollouts: 2
+      per_topic: 10
+      topic_quotas: {{"3": 2}}
+      min_quality: 0.2
+      seed: 5
+  - stage: synth_generate
+    params:
+      backend: {{kind: openai, base_url: "{base_url}", model: scripted, prefill: true, max_retries: 1, backoff: 0.01}}
+      temperature: 0.8
+      top_p: 0.9
+      seed: 1234
+      cache: "{cache}"
+  - synth_format
+  - synth_length
+  - synth_refusal
+  - synth_language
+  - stage: quality_score
+    params: {{model: "{quality_model}", threshold: 0.05, drop_below_threshold: true}}
+  - stage: synth_faithfulness
+    params: {{max_overlap: 0.995}}
+  - synth_near_dedup
+  - stage: decontaminate
+    params: {{texts: ["{evaluation}"]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def quality_model(tmp_path_factory) -> Path:
+    from curation.classify.demo import build_demo_models
+
+    out = tmp_path_factory.mktemp("synth-quality")
+    build_demo_models(out, sample_docs=400)
+    return out / "quality"
+
+
+@pytest.fixture
+def setup(tmp_path, quality_model):
+    behaviour_of = write_corpus(tmp_path / "in")
+    responder = make_responder(behaviour_of)
+    with ChatServer(responder, model="scripted") as server:
+        recipe = parse_recipe(
+            RECIPE.format(
+                base_url=server.base_url,
+                cache=tmp_path / "cache.sqlite",
+                quality_model=quality_model,
+                evaluation=EVALUATION,
+            )
+        )
+        yield recipe, server, tmp_path
+
+
+def stage_row(summary, name):
+    return next(s for s in summary["totals"]["stages"] if s["name"] == name)
+
+
+def test_the_chain_drops_each_bad_answer_for_its_reason_and_keeps_provenance(setup):
+    recipe, server, tmp = setup
+    report = run_recipe(recipe, input_path=str(tmp / "in"), output_path=str(tmp / "out"), workers=1, progress="none")
+    assert report.ok, report.summary["shards"]["failures"]
+    totals = report.summary["totals"]
+    assert totals["reconciled"]
+    requests = stage_row(report.summary, "synth_requests")
+    assert requests["dropped"] == {
+        "no_topic": 1,
+        "low_confidence_topic": 1,
+        "below_min_quality": 1,
+        "over_topic_quota": 3,
+    }
+    selected = sum(len(b) for b in BEHAVIOURS.values()) - 3
+    assert requests["out"] == 2 * selected
+    generate = stage_row(report.summary, "synth_generate")
+    assert generate["in"] == generate["out"] + 2 and generate["dropped"] == {"request_failed_server_error": 2}
+    expected = {
+        "synth_format": {"truncated_response": 2},
+        "synth_length": {"too_short": 2},
+        "synth_refusal": {"refusal": 2, "meta_talk": 2},
+        "synth_language": {"language_differs_from_source": 2},
+        "quality_score": {"quality_below_threshold": 2},
+        "synth_faithfulness": {"copied": 2, "invented": 2},
+        "synth_near_dedup": {"near_duplicate": 6, "near_duplicate_of_source": 2},
+        "decontaminate": {"contaminated": 1},
+    }
+    for name, dropped in expected.items():
+        assert stage_row(report.summary, name)["dropped"] == dropped, name
+    rows = read_output_rows(tmp / "out")
+    assert len(rows) == totals["kept"] == 5
+    assert all(row["id"].split("/")[0].endswith("good") for row in rows)
+    assert {row[R.TOPIC_ID] for row in rows} == {0, 3}
+    for row in rows:
+        for field in R.PROVENANCE_FIELDS:
+            assert row[field] is not None, field
+        assert row[R.MODEL] == "scripted" and row[R.BACKEND] == "openai"
+        assert (row[R.TEMPERATURE], row[R.TOP_P], row[R.MAX_TOKENS]) == (0.8, 0.9, 600)
+        assert row[R.TEMPLATE_ID] == "textbook_chapter" and row[R.TEMPLATE_VERSION] == "1"
+        assert row["text"].startswith("# ")
+        assert R.SOURCE_TEXT not in row and R.MESSAGES not in row
+        assert row["token_count"] == row[R.COMPLETION_TOKENS]
+    # rollouts have their own seeds; the same request keeps its seed on every run
+    seeds = {(row[R.SOURCE_ID], row[R.ROLLOUT]): row[R.SEED] for row in rows}
+    assert len(set(seeds.values())) == len(seeds)
+    sent = sum(server.log.received.values())
+    assert sent == generate["in"] + 2 * 1  # the failing request: 2 rollouts x (1 + 1 retry) attempts
+
+
+def test_rerun_force_and_changed_template_reuse_the_cache(setup):
+    recipe, server, tmp = setup
+    args = {"input_path": str(tmp / "in"), "output_path": str(tmp / "out"), "workers": 1, "progress": "none"}
+    first = run_recipe(recipe, **args)
+    sent = sum(server.log.received.values())
+    again = run_recipe(recipe, force=True, **args)
+    assert read_output_rows(tmp / "out") and again.summary["totals"]["kept"] == first.summary["totals"]["kept"]
+    answered = stage_row(first.summary, "synth_generate")["out"]
+    # only the failing requests are sent again (retry_failed); every answered one comes from the cache
+    assert sum(server.log.received.values()) - sent == 2 * 2
+    assert not server.log.repeats()
+    data = recipe.model_dump(exclude_none=True)
+    data["stages"][1]["params"]["temperature"] = 0.5
+    from curation.recipe import recipe_from_dict
+
+    changed = run_recipe(recipe_from_dict(data), force=True, **args)
+    assert changed.ok
+    new = sum(server.log.received.values()) - sent - 4
+    assert new == answered + 2 * 2  # a changed sampling parameter is a new payload: every request is sent
+
+
+def test_dask_gives_the_same_rows_as_local_with_the_same_seed_and_cache(setup):
+    recipe, server, tmp = setup
+    local = run_recipe(recipe, input_path=str(tmp / "in"), output_path=str(tmp / "local"), workers=2, progress="none")
+    sent = sum(server.log.received.values())
+    dask = run_recipe(
+        recipe, input_path=str(tmp / "in"), output_path=str(tmp / "dask"), workers=2, executor="dask", progress="none"
+    )
+    assert local.ok and dask.ok
+    assert sum(server.log.received.values()) - sent == 2 * 2  # only the failing ones again
+
+    def rows(folder):
+        return sorted((r["id"], r["text"], r[R.SEED], r[R.SOURCE_ID]) for r in read_output_rows(tmp / folder))
+
+    assert rows("dask") == rows("local") and len(rows("local")) == 5
+    assert dask.summary["totals"]["dropped_by_reason"] == local.summary["totals"]["dropped_by_reason"]
