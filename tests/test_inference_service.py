@@ -22,6 +22,9 @@ from tests.test_inference_engine import (
 )
 
 REMOTE = {**SMALL_BATCHES, "model_process": True, "torch_threads": 1, "tokenizer_threads": 1}
+"""Small batches in windows of many batches, more than the two shared buffers: the feeder must get
+buffers back while a window is still being staged."""
+REMOTE.update(window=64, host_buffers=2)
 
 
 def _remote_worker(folder: str, texts: list[str], results) -> None:
@@ -55,7 +58,7 @@ def test_workers_feeding_one_model_process_get_the_in_process_outputs_in_order(c
 
 
 def test_a_killed_model_process_fails_the_stream_and_a_new_one_serves_the_rerun(classifier_dir):  # noqa: F811
-    texts = mixed_texts()
+    texts = mixed_texts() * 3  # three windows: the process is killed after the first
     local = InferenceEngine(str(classifier_dir), **SMALL_BATCHES).predict(texts).arrays["model"]["probabilities"]
     with ModelHost(["cpu"]) as host:
         engine = InferenceEngine(str(classifier_dir), **REMOTE)

@@ -334,6 +334,11 @@ class InferenceEngine:
                 try:
                     item = ready.get_nowait()
                 except queue.Empty:
+                    if self.remote and pending:
+                        # a model process's buffers come back only once their outputs are read: with none
+                        # staged, read the oldest reply (the feeder may be waiting for that buffer)
+                        self._collect_oldest(pending)
+                        continue
                     waited = time.perf_counter()
                     item = ready.get()
                     self.counters["waited_ms"] += int(1000 * (time.perf_counter() - waited))
@@ -409,6 +414,13 @@ class InferenceEngine:
             if start >= real:
                 continue  # rows of padding only (static shapes)
             pending.append((batch.positions[start:stop], (outputs, stop - start), accumulator, arrived))
+
+    def _collect_oldest(self, pending: deque) -> None:
+        """Wait for the oldest batch in flight, then take every finished one."""
+        arrived = pending[0][3]
+        if arrived is not None:
+            arrived.synchronize()
+        self._collect(pending, wait=False)
 
     def _collect(self, pending: deque, wait: bool) -> None:
         """Move finished outputs into their window's accumulator (all of them when ``wait``)."""
