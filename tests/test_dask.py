@@ -16,6 +16,7 @@ import pytest
 
 from curation import parse_recipe, run_recipe
 from curation.executors.dask import ClusterLostError
+from curation.report.run_record import read_run_record
 from curation.sample import generate_sample
 from tests.helpers import docs, read_output_rows, write_jsonl
 
@@ -63,6 +64,12 @@ def test_dask_output_equals_local_output_on_the_sample_corpus(tmp_path, capfd):
     assert distributed.summary["executor"]["kind"] == "dask"
     quarantine_local = sorted(p.name for p in (tmp_path / "local" / "_quarantine").iterdir())
     assert quarantine_local == sorted(p.name for p in (tmp_path / "dask" / "_quarantine").iterdir())
+    # the report's record (histograms at thresholds, drop examples, composition) is the same for both executors
+    local_record = read_run_record(str(tmp_path / "local"))
+    dask_record = read_run_record(str(tmp_path / "dask"))
+    assert dask_record.observations == local_record.observations
+    assert dask_record.observations["shards"] == 4
+    assert dask_record.duplicate_clusters == local_record.duplicate_clusters
 
 
 def test_killed_dask_worker_task_is_retried_and_output_is_complete(tmp_path):

@@ -232,6 +232,16 @@ def test_the_chain_drops_each_bad_answer_for_its_reason_and_keeps_provenance(set
     assert len(set(seeds.values())) == len(seeds)
     sent = sum(server.log.received.values())
     assert sent == generate["in"] + 2 * 1  # the failing request: 2 rollouts x (1 + 1 retry) attempts
+    # the run report shows the yield of every filter step, from the generation on
+    from curation.report.html import build_report
+    from curation.report.run_record import read_run_record
+
+    page = build_report(read_run_record(str(tmp / "out")))
+    assert 'data-section="synthetic"' in page and 'data-plot="synth-yield"' in page
+    table = page[page.index('data-table="synth-yield"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 1 + len(expected)  # the header, synth_generate, each filter step
+    assert "contaminated 1" in table and "request_failed_server_error 2" in table
 
 
 def test_rerun_force_and_changed_template_reuse_the_cache(setup):

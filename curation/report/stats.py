@@ -75,6 +75,9 @@ class ShardResult:
     groups: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     """Documents and tokens written per value of the metadata fields stages ask to count (``summary_groups``):
     ``{field: {value: {"documents": n, "tokens": n}}}``."""
+    observations: dict[str, Any] | None = None
+    """What the report shows beyond counts (``curation.report.observe``): per-stage metric histograms, drop
+    examples, characters and tokens; output composition and lengths. None in markers of older runs."""
 
     @property
     def dropped(self) -> Counter[str]:
@@ -107,6 +110,7 @@ class ShardResult:
             "seconds": round(self.seconds, 4),
             "extra": self.extra,
             "groups": self.groups,
+            "observations": self.observations,
         }
 
     @classmethod
@@ -124,6 +128,7 @@ class ShardResult:
             seconds=data.get("seconds", 0.0),
             extra=dict(data.get("extra", {})),
             groups=dict(data.get("groups", {})),
+            observations=data.get("observations"),
         )
 
 
