@@ -199,16 +199,17 @@ def run_recipe(
             requirements = None
             if kind == "dask" and scheduler:
                 requirements = _worker_requirements(settings, (todo or shards or [None])[0])
-            runner = _make_runner(
-                kind, settings, worker_count, reporter, scheduler, requirements, ship_models, ship_models_limit
-            )
-            try:
-                outcomes = phases.run(runner, reporter)
-            except KeyboardInterrupt:
-                _stop_now(runner)
-                raise
-            finally:
-                _close_quietly(runner)
+            with _model_processes(kind, recipe):
+                runner = _make_runner(
+                    kind, settings, worker_count, reporter, scheduler, requirements, ship_models, ship_models_limit
+                )
+                try:
+                    outcomes = phases.run(runner, reporter)
+                except KeyboardInterrupt:
+                    _stop_now(runner)
+                    raise
+                finally:
+                    _close_quietly(runner)
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):
             layout.remove_empty_staging()  # what killed workers left is discarded by the next run
@@ -596,6 +597,24 @@ def _worker_requirements(settings: RunSettings, shard: Shard | None):
         output_path=settings.output_path,
         output_options=settings.output_storage_options,
     )
+
+
+def _model_processes(kind: str, recipe: Recipe):
+    """The local executor runs model stages in one model process per GPU (see ``curation.inference.service``),
+    started before its workers, which inherit where they are."""
+    if kind == "dask":
+        return contextlib.nullcontext()
+    from curation.inference.service.hosts import model_processes_for
+    from curation.inference.stage import ModelOutputs
+
+    configurations = []
+    for spec in recipe.stages:
+        if spec.step is not None:
+            if isinstance(spec.step, ModelOutputs):
+                configurations.append((spec.step.specs, spec.step.options))
+        elif issubclass(resolve_stage_class(spec.stage), ModelOutputs):
+            configurations.append(resolve_stage_class(spec.stage).engine_configuration(spec.params))
+    return model_processes_for(configurations)
 
 
 def _stop_now(runner) -> None:
