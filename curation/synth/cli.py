@@ -27,12 +27,12 @@ def add_parsers(subcommands: argparse._SubParsersAction) -> None:
     annotate.add_argument("--work", help="run folder with scored shards and the request cache (default: beside -o)")
     annotate.add_argument("--glob", help="glob selecting input shards")
     annotate.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
-    annotate.add_argument("--executor", choices=["local", "dask"])
-    annotate.add_argument("--quiet", "-q", action="store_true")
+    annotate.add_argument("--executor", choices=["local", "dask"], help="executor kind (default: local)")
+    annotate.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     annotate.set_defaults(handler=run_annotate)
 
     report = subcommands.add_parser("synth-report", help="yield per filter step and request ledger of a synth run")
-    report.add_argument("output_dir")
+    report.add_argument("output_dir", help="output folder of a run with synth stages")
     report.add_argument("--show", type=int, default=0, metavar="N", help="also print N kept rows")
     report.set_defaults(handler=run_report)
 
