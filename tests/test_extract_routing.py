@@ -84,11 +84,11 @@ def test_product_declarations_in_json_ld_microdata_and_open_graph():
     assert not declares_product('<meta property="og:type" content="article"><p>Product news: a new kettle.</p>')
 
 
-def test_a_long_clean_text_still_routes_when_the_page_declares_a_product():
-    rule = RoutingRule()
+def test_with_product_pages_a_long_clean_text_still_routes_when_the_page_declares_a_product():
+    rule = RoutingRule(product_pages=True)
     long_clean = PageSignals("x", 1500, 3000, 0.05, declares_product=True)
     assert rule.wants_second(long_clean)
-    assert not RoutingRule(product_pages=False).wants_second(long_clean)
+    assert not RoutingRule().wants_second(long_clean)  # off by default
     assert not rule.wants_second(PageSignals("x", 1500, 3000, 0.05))
 
 
@@ -108,12 +108,12 @@ def _wcxb_page(page_id: str) -> tuple[str, str]:
         "0593",  # JSON-LD Product only
     ],
 )
-def test_real_product_pages_go_to_trafilatura(page_id):
+def test_with_product_pages_real_product_pages_go_to_trafilatura(page_id):
     html, truth = _wcxb_page(page_id)
     assert declares_product(html)
-    resiliparse_only = RoutedExtractor(product_pages=False).extract_page(html)
+    resiliparse_only = RoutedExtractor().extract_page(html)
     assert resiliparse_only.tried == ("resiliparse",)  # its text looks like a clean long main text
-    routed = RoutedExtractor().extract_page(html)
+    routed = RoutedExtractor(product_pages=True).extract_page(html)
     assert routed.tried == ("resiliparse", "trafilatura") and routed.used == "trafilatura"
     assert word_scores(routed.text, truth).f1 >= word_scores(resiliparse_only.text, truth).f1 + 0.1
 
@@ -132,8 +132,8 @@ def wcxb_pages() -> list[tuple[str, str, str]]:
     return pages
 
 
-# Floors a little under the figures measured on these 200 pages (article 0.932, service 0.901, forum 0.715,
-# documentation 0.891, listing 0.697, collection 0.670, product 0.776; macro 0.797), so a real regression fails.
+# Floors a little under the figures measured on these 200 pages (article 0.932, service 0.892, forum 0.715,
+# documentation 0.891, listing 0.697, collection 0.666, product 0.740; macro 0.790), so a real regression fails.
 TYPE_FLOORS = {
     "article": 0.90,
     "service": 0.86,
@@ -141,9 +141,9 @@ TYPE_FLOORS = {
     "documentation": 0.86,
     "listing": 0.66,
     "collection": 0.63,
-    "product": 0.74,
+    "product": 0.70,
 }
-MACRO_FLOOR = 0.78
+MACRO_FLOOR = 0.77
 
 
 def test_routed_f1_on_seven_page_types(wcxb_pages):

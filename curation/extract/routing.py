@@ -15,10 +15,12 @@ and either
 - more than ``menu_share_above`` of its words sit in short lines (``short_line_word_share``): menus, link lists,
   product grids;
 
-and, whatever its length, when the page declares itself a product page (``product_pages``: schema.org ``Product``
-in JSON-LD or microdata, or Open Graph ``og:type`` ``product``). There Resiliparse's main text is long and looks
-clean, yet holds reviews, specification tabs of other items and related products that trafilatura removes; no
-signal of the text itself tells such a page from a long article, so the page's own markup does.
+and, with ``product_pages`` on, whatever its length, when the page declares itself a product page (schema.org
+``Product`` in JSON-LD or microdata, or Open Graph ``og:type`` ``product``). There Resiliparse's main text is long
+and looks clean, yet holds reviews, specification tabs of other items and related products that trafilatura
+removes; no signal of the text itself tells such a page from a long article, so the page's own markup does. It
+is off by default: product pages are large, and trafilatura on them costs about a quarter of the routed
+extractor's speed advantage (figures in ``docs/extraction.md``).
 
 A long main text is kept as it is: there trafilatura mostly removes little and costs the most. Of the two texts,
 trafilatura's is kept unless it is shorter than ``keep_second_above`` of Resiliparse's, which is how trafilatura
@@ -100,7 +102,7 @@ class RoutingRule:
     long_text_words: int = 500
     keep_second_above: float = 0.5
     almost_nothing_share: float = 0.05
-    product_pages: bool = True
+    product_pages: bool = False
 
     def wants_second(self, signals: PageSignals) -> bool:
         """Whether Resiliparse's text looks wrong for the page, so trafilatura should run too."""
@@ -129,7 +131,7 @@ class RoutedExtractor(HtmlExtractor):
             (``RoutingRule``; see the module docstring).
         almost_nothing_share: both texts under this share of the page's visible words count as "almost nothing",
             and trafilatura runs again with its own fallbacks (the stage passes its ``almost_nothing_share``).
-        product_pages: send every page that declares itself a product page to trafilatura too.
+        product_pages: send every page that declares itself a product page to trafilatura too (off by default).
         output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
     """
 
@@ -143,7 +145,7 @@ class RoutedExtractor(HtmlExtractor):
         long_text_words: int = 500,
         keep_second_above: float = 0.5,
         almost_nothing_share: float = 0.05,
-        product_pages: bool = True,
+        product_pages: bool = False,
         output_format: OutputFormat = "text",
     ):
         self.rule = RoutingRule(
