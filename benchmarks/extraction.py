@@ -13,7 +13,7 @@ helper process), so neither side gains by moving work into a child. Rows:
 - peers: trafilatura 2.x with its defaults, trafilatura with ``favor_recall``, Resiliparse with its defaults
   (``main_content``), and datatrove's ``Trafilatura`` step (its own settings, sandbox process);
 - ours: the ``extract_text`` stage in each mode, as a run pays for it (time limit and fallback included), and the
-  routed default with ``output_format: markdown``;
+  routed default with ``output_format: markdown`` and with ``product_pages``;
 - precision and recall per page type for every row;
 - the share of pages on which the routed extractor ran trafilatura, and whose text it kept.
 
