@@ -78,7 +78,8 @@ class PageSignals:
         first_words: its number of words.
         page_words: words of the page's whole visible text.
         short_line_share: ``short_line_word_share(first_text)``.
-        declares_product: the page's markup declares a product page (``declares_product``).
+        declares_product: the page's markup declares a product page (``declares_product``; looked for only with
+            ``product_pages`` on).
     """
 
     first_text: str
@@ -167,7 +168,11 @@ class RoutedExtractor(HtmlExtractor):
         tree = parse_html(html)
         text = self.first.extract(tree)
         return PageSignals(
-            text, count_words(text), page_words(tree), short_line_word_share(text), declares_product(html)
+            text,
+            count_words(text),
+            page_words(tree),
+            short_line_word_share(text),
+            self.rule.product_pages and declares_product(html),
         )
 
     def second_pass(self, html: str, signals: PageSignals) -> str:
