@@ -42,7 +42,9 @@ demo: install
 	$(PY) -m curation run pipelines/synth_demo.yaml --input $(DEMO_DIR)/topics --output $(DEMO_DIR)/synth
 	$(PY) -m curation synth-report $(DEMO_DIR)/synth --show 3
 	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
-	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated --junit $(DEMO_DIR)/checks.xml
+	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated --junit $(DEMO_DIR)/checks.xml \
+		--json $(DEMO_DIR)/curated/check.json
+	$(PY) -m curation report $(DEMO_DIR)/curated   # report.html again, with the check results
 
 lint: install
 	$(VENV)/bin/ruff check curation tests benchmarks
@@ -58,16 +60,20 @@ bench: install
 	$(PY) benchmarks/langid.py 2>/dev/null
 	$(PY) benchmarks/web_chain.py 2>/dev/null
 	$(PY) benchmarks/rule_words.py 2>/dev/null
+	$(PY) benchmarks/safety_filters.py 2>/dev/null
+	$(PY) benchmarks/term_lists.py 2>/dev/null
 	$(PY) benchmarks/dedup_minhash.py 2>/dev/null
 	$(PY) benchmarks/dedup_scripts.py 2>/dev/null
 	$(PY) benchmarks/inference_cpu.py 2>/dev/null
 	$(PY) benchmarks/classify_speed.py 2>/dev/null
 	$(PY) benchmarks/mix_scale.py --documents 1000000 2>/dev/null
+	$(PY) benchmarks/report_scale.py --documents 1000000 2>/dev/null
 	$(PY) benchmarks/check_scale.py --documents 100000 --sample 20000 --peer-documents 20000 2>/dev/null
 
-bench-classifiers: install  # needs ../shared; about 10 minutes on 2 cores
+bench-classifiers: install  # needs ../shared; about 15 minutes on 2 cores
 	$(PY) benchmarks/classifier_eval.py 2>/dev/null
 	$(PY) benchmarks/dask_overhead.py 2>/dev/null
+	$(PY) benchmarks/dask_cluster.py 2>/dev/null
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -13,10 +13,14 @@ helper process), so neither side gains by moving work into a child. Rows:
 - peers: trafilatura 2.x with its defaults, trafilatura with ``favor_recall``, Resiliparse with its defaults
   (``main_content``), and datatrove's ``Trafilatura`` step (its own settings, sandbox process);
 - ours: the ``extract_text`` stage in each mode, as a run pays for it (time limit and fallback included), and the
-  routed default with ``output_format: markdown``;
+  routed default with ``output_format: markdown`` and with ``product_pages``;
+- precision and recall per page type for every row;
 - the share of pages on which the routed extractor ran trafilatura, and whose text it kept.
 
-``--cross-validate`` checks the routing thresholds: per page it keeps the routed extractor's signals, both
+``--cross-validate`` also splits, per page type, the routed default's gap to trafilatura's defaults by routing
+path (Resiliparse alone; both ran, one text kept), with two bounds: the router's trafilatura text on every page,
+and an oracle router that knows both texts' F1 and is held to 3x trafilatura's speed. It checks the routing
+thresholds: per page it keeps the routed extractor's signals, both
 extractors' texts and their CPU times, then 25 times splits wcxb-dev in two halves (stratified by page type),
 chooses the thresholds on one half by macro F1 (among those at least 4x trafilatura's speed) and measures them
 on the other, against trafilatura's defaults on the same half.
@@ -199,6 +203,9 @@ def measure(pages: Sequence[Page]) -> list[Row]:
         "extract_text routed, markdown": ExtractText(
             output_format="markdown", timeout=TIMEOUT, extractor_in="extractor"
         ),
+        "extract_text routed, product_pages": ExtractText(
+            options={"product_pages": True}, timeout=TIMEOUT, extractor_in="extractor"
+        ),
         "extract_text trafilatura": ExtractText(extractor="trafilatura", timeout=TIMEOUT, extractor_in="extractor"),
         "extract_text resiliparse": ExtractText(extractor="resiliparse", timeout=TIMEOUT, extractor_in="extractor"),
     }
@@ -239,6 +246,15 @@ def print_set(title: str, pages: Sequence[Page], rows: list[Row]) -> None:
             f"| {rate:.1f} | {speed:.2f}x |"
         )
     print()
+    if len(types) > 1:
+        print(f"Precision / recall per page type on {title}:\n")
+        print(f"| extractor | {' | '.join(types)} |")
+        print("|---|" + "---:|" * len(types))
+        for row in rows:
+            per_type = scores_by_type(row, pages)
+            cells = " | ".join(f"{per_type[t].precision:.3f} / {per_type[t].recall:.3f}" for t in types)
+            print(f"| {row.name} | {cells} |")
+        print()
     routed = next(row for row in rows if row.name.startswith("extract_text routed (default)"))
     print(f"Routed default on {title}: trafilatura ran on {routed.second_ran}/{len(pages)} pages")
     print(f"({(routed.second_ran or 0) / len(pages):.0%}); text kept from each extractor, per page type:\n")
@@ -359,8 +375,76 @@ def _mean_sd(values: Sequence[float], signed: bool = False) -> str:
     return f"{statistics.fmean(values):{sign}.3f} ± {statistics.pstdev(values):.3f} (min {min(values):{sign}.3f})"
 
 
-def cross_validate(pages: Sequence[Page], repetitions: int = 25, seed: int = 0) -> None:
-    routed = routed_pages(pages)
+def _path(rule: RoutingRule, page: RoutedPage) -> str:
+    """The path ``rule`` sends a page down: Resiliparse alone, or both extractors with the text kept."""
+    if not rule.wants_second(page.signals):
+        return "resiliparse"
+    kept = "trafilatura" if rule.keeps_second(page.signals.first_words, page.second_words) else "resiliparse"
+    return f"both, kept {kept}"
+
+
+def _oracle(pages: Sequence[RoutedPage], min_speedup: float) -> dict[str, float]:
+    """Per-type F1 of a router that knows each page's F1 for both texts (an upper bound for any routing rule).
+
+    Pages go to trafilatura in order of F1 gained (weighted by 1/pages of their type) per CPU second, while the
+    total cost stays within ``min_speedup`` times less than trafilatura's defaults; the better text is kept."""
+    budget = sum(page.reference_cpu for page in pages) / min_speedup - sum(page.first_cpu for page in pages)
+    counts = Counter(page.type for page in pages)
+    f1 = {id(page): page.first_f1 for page in pages}
+    by_value = sorted(
+        pages,
+        key=lambda page: -max(0.0, page.second_f1 - page.first_f1) / counts[page.type] / max(page.second_cpu, 1e-6),
+    )
+    for page in by_value:
+        if page.second_f1 <= page.first_f1 or page.second_cpu > budget:
+            continue
+        budget -= page.second_cpu
+        f1[id(page)] = page.second_f1
+    return {t: statistics.fmean(f1[id(page)] for page in pages if page.type == t) for t in counts}
+
+
+def print_losses(title: str, routed: Sequence[RoutedPage], rule: RoutingRule | None = None) -> None:
+    """Where the routed default loses against trafilatura's defaults, per page type, split by routing path.
+
+    The gap of a type (trafilatura's mean F1 minus ours) is the sum over its pages of the F1 difference divided by
+    the number of pages, so the paths' shares add up to the gap. Then two bounds: trafilatura's text (fast,
+    ``favor_recall``, as the router runs it) kept on every page, and an oracle router held to 3x the speed."""
+    rule = rule or RoutingRule()
+    types = [t for t in PAGE_TYPES if any(page.type == t for page in routed)]
+    paths = ("resiliparse", "both, kept resiliparse", "both, kept trafilatura")
+    oracle = _oracle(routed, 3.0)
+    print(f"## Where the routed default loses on {title} (library calls, against trafilatura's defaults)\n")
+    print(
+        "| page type | routed | trafilatura defaults | gap | "
+        + " | ".join(f"gap from {path} (pages)" for path in paths)
+        + " | router's trafilatura text on every page | oracle router at 3x |"
+    )
+    print("|---|" + "---:|" * (3 + len(paths) + 2))
+    for page_type in types:
+        pages = [page for page in routed if page.type == page_type]
+        ours = [page.second_f1 if _path(rule, page) == paths[2] else page.first_f1 for page in pages]
+        gaps = dict.fromkeys(paths, 0.0)
+        counts: Counter = Counter()
+        for page, f1 in zip(pages, ours, strict=True):
+            gaps[_path(rule, page)] += (page.reference_f1 - f1) / len(pages)
+            counts[_path(rule, page)] += 1
+        reference = statistics.fmean(page.reference_f1 for page in pages)
+        mean = statistics.fmean(ours)
+        cells = " | ".join(f"{gaps[path]:+.3f} ({counts[path]})" for path in paths)
+        every = statistics.fmean(page.second_f1 for page in pages)
+        print(
+            f"| {page_type} | {mean:.3f} | {reference:.3f} | {reference - mean:+.3f} | {cells} | {every:.3f} "
+            f"| {oracle[page_type]:.3f} |"
+        )
+    every_cost = sum(page.first_cpu + page.second_cpu for page in routed)
+    print(
+        f"\nBoth passes on every page run at {sum(p.reference_cpu for p in routed) / every_cost:.2f}x "
+        "trafilatura's defaults' speed (library calls, CPU time).\n"
+    )
+
+
+def cross_validate(pages: Sequence[Page], repetitions: int = 25, seed: int = 0, routed=None) -> None:
+    routed = routed if routed is not None else routed_pages(pages)
     default = RoutingRule()
     macro, speed, reference_macro = replay(default, routed)
     print("## Routing thresholds: cross-validation on wcxb-dev\n")
@@ -484,8 +568,11 @@ def main() -> None:
     for title, pages in (("wcxb-dev", load_wcxb()), ("scrapinghub", load_scrapinghub())):
         rows = measure(pages)
         print_set(title, pages, rows)
-        if args.cross_validate and title == "wcxb-dev":
-            cross_validate(pages)
+        if args.cross_validate:
+            routed = routed_pages(pages)
+            print_losses(title, routed)
+            if title == "wcxb-dev":
+                cross_validate(pages, routed=routed)
     if not args.skip_charset:
         print_charset()
 

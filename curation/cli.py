@@ -53,6 +53,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         help="dask: join this scheduler (tcp://host:8786 or a scheduler file .json) instead of starting a LocalCluster",
     )
+    run.add_argument(
+        "--ship-models",
+        action="store_true",
+        help="dask: send model folders the workers do not have to them for this run (1 GiB at most)",
+    )
     run.add_argument("--format", choices=["parquet", "jsonl"], help="output format (overrides output.format)")
     run.add_argument("--force", action="store_true", help="redo shards that are already complete")
     run.add_argument("--strict", action="store_true", help="exit non-zero (3) if any record was quarantined")
@@ -63,6 +68,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="auto: a bar on a terminal, a log line every 10 s otherwise",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table")
+    run.add_argument(
+        "--no-report", action="store_true", help="do not write report.html (the visual run report) into the output"
+    )
     run.add_argument(
         "--verbose", "-v", action="store_true", help="show the stages' log lines, and tracebacks of errors"
     )
@@ -86,6 +94,30 @@ def _build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--seed", type=int, default=0, help="the same seed always writes byte-identical files (default: 0)"
     )
+
+    report = commands.add_parser(
+        "report",
+        help="write the visual HTML report of a run's output folder",
+        description="Write one self-contained HTML page (no network needed to view it) with the run's funnel, drop "
+        "reasons, metric distributions with their thresholds, composition, dedup, time per stage, and, when the "
+        "folder has them, topics, mixture, synthetic-data yield and curate check results. `curate run` writes it "
+        "to OUT/report.html by itself.",
+    )
+    report.add_argument("output_dir", help="the output folder of `curate run` (or `curate mix`)")
+    report.add_argument("--compare", metavar="OTHER_OUT", help="a second output folder to show side by side")
+    report.add_argument("-o", "--output", help="the HTML file to write (default: OUTPUT_DIR/report.html)")
+    report.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="results of `curate check --json FILE` to include (repeatable; *.json of that shape at the top of "
+        "OUTPUT_DIR are found without it)",
+    )
+    report.add_argument(
+        "--sample", type=positive_int, help="output documents to sample for per-document plots (default: 10000)"
+    )
+    report.add_argument("--seed", type=int, default=0, help="seed of the output sample (default: 0)")
 
     validate = commands.add_parser(
         "validate", help="check a recipe (schema, stages, parameters, model paths) without running it"
@@ -137,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "mix": _mix,
         "check": _check,
+        "report": _report,
     }
     try:
         return (handlers.get(args.command) or args.handler)(args)
@@ -181,6 +214,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     from curation.io.shards import ShardDiscoveryError
     from curation.recipe.loader import RecipeError
     from curation.report.ground_truth import EvaluationError
+    from curation.report.run_record import ReportInputError
 
     types: list[type[BaseException]] = [
         RecipeError,
@@ -191,6 +225,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         LocationError,
         ModelLocationError,
         EvaluationError,
+        ReportInputError,
         SampleArgumentError,
     ]
     for module, name in (
@@ -232,6 +267,7 @@ def _run(args: argparse.Namespace) -> int:
         force=args.force,
         strict=args.strict,
         progress="none" if args.quiet else args.progress,
+        ship_models=args.ship_models,
     )
     summary = report.summary
     shards = summary["shards"]
@@ -245,9 +281,41 @@ def _run(args: argparse.Namespace) -> int:
         )
     for warning in summary.get("warnings", []):
         print(f"curate: warning: {warning}", file=sys.stderr)
+    if not args.no_report:
+        _write_run_report(summary["output"], quiet=args.quiet, verbose=args.verbose)
     if report.exit_code == EXIT_QUARANTINED:
         print("curate: --strict: records were quarantined (see _quarantine/ in the output)", file=sys.stderr)
     return report.exit_code
+
+
+def _write_run_report(output: str, quiet: bool, verbose: bool) -> None:
+    """report.html after a run; a report that cannot be written is a warning, never a failed run."""
+    from curation.report.html import write_report
+
+    try:
+        path = write_report(output)
+    except Exception as error:
+        if verbose:
+            traceback.print_exc()
+        print(f"curate: warning: report.html not written: {type(error).__name__}: {error}", file=sys.stderr)
+        return
+    if not quiet:
+        print(f"report: {path}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from curation.report.html import write_report
+
+    path = write_report(
+        args.output_dir,
+        args.output,
+        compare=args.compare,
+        check_files=args.checks,
+        sample_size=args.sample,
+        seed=args.seed,
+    )
+    print(f"wrote {path}")
+    return 0
 
 
 def _with_overrides(recipe, args: argparse.Namespace):

@@ -368,7 +368,8 @@ def test_every_metric_of_the_catalog_is_computed(tmp_path):
     records[0]["text"] = ""
     records[1]["text"] += " Write to ann.lee@example-mail.com today."
     write_parquet(data / "part-0.parquet", records)
-    (data / "summary.json").write_text(json.dumps({"totals": {"records_in": 50, "quarantined": 1}}))
+    stage = {"name": "term_lists", "in": 40, "out": 40, "counts": {"brands_documents": 10, "brands_hits": 25}}
+    (data / "summary.json").write_text(json.dumps({"totals": {"records_in": 50, "quarantined": 1, "stages": [stage]}}))
     metrics = f"""
 metrics:
   language: {{expected: [en]}}
@@ -382,6 +383,7 @@ metrics:
         "<language>": "en",
         "<statistic>": "p50",
         "<column>.<value>": "domain.science",
+        "<stage>.<count>": "term_lists.brands_documents",
     }
     for info in CATALOG:
         name = info.name
@@ -393,6 +395,8 @@ metrics:
     assert values.value("contamination_rate") == 1 / 40 and values.value("quarantine_rate") == 1 / 50
     assert values.value("share.topic_id.3") == 1.0 and values.value("share.domain.health") == 0.0
     assert values.value("language_share.en") == 1.0  # of the documents with text
+    assert values.value("stage_count.term_lists.brands_hits") == 25
+    assert values.value("stage_count_rate.term_lists.brands_documents") == 0.25
     assert run.metrics.details["language"].startswith("39 documents from column 'language'")
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from curation import parse_recipe, run_recipe
 from curation.executors.dask import ClusterLostError
+from curation.report.run_record import read_run_record
 from curation.sample import generate_sample
 from tests.helpers import docs, read_output_rows, write_jsonl
 
@@ -63,6 +64,12 @@ def test_dask_output_equals_local_output_on_the_sample_corpus(tmp_path, capfd):
     assert distributed.summary["executor"]["kind"] == "dask"
     quarantine_local = sorted(p.name for p in (tmp_path / "local" / "_quarantine").iterdir())
     assert quarantine_local == sorted(p.name for p in (tmp_path / "dask" / "_quarantine").iterdir())
+    # the report's record (histograms at thresholds, drop examples, composition) is the same for both executors
+    local_record = read_run_record(str(tmp_path / "local"))
+    dask_record = read_run_record(str(tmp_path / "dask"))
+    assert dask_record.observations == local_record.observations
+    assert dask_record.observations["shards"] == 4
+    assert dask_record.duplicate_clusters == local_record.duplicate_clusters
 
 
 def test_killed_dask_worker_task_is_retried_and_output_is_complete(tmp_path):
@@ -218,3 +225,58 @@ def test_stages_are_built_once_per_dask_worker(tmp_path):
     assert report.ok
     pids = log.read_text().split()
     assert len(pids) == len(set(pids)) <= 2, "one construction per worker process, not one per shard"
+
+
+def test_a_script_without_the_main_guard_gets_one_clear_error_with_dask(tmp_path):
+    """Each worker process of the embedded cluster imports the script again; the run says what to add."""
+    write_jsonl(tmp_path / "in" / "part-0.jsonl", docs(5))
+    (tmp_path / "unguarded.py").write_text(
+        "from curation import InputSpec, OutputSpec, Recipe, run_recipe\n"
+        "recipe = Recipe(input=InputSpec(path='in'), stages=[], output=OutputSpec(path='curated'))\n"
+        "print(run_recipe(recipe, executor='dask', workers=2, progress='none').summary['totals']['kept'])\n"
+    )
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "unguarded.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("curation.executors.jobs.WorkerStartupError: the worker processes exited while starting")
+    assert 'if __name__ == "__main__":' in last and "unguarded.py" in last
+    assert "Nanny failed" not in run.stderr and run.stderr.count("Traceback") == 1
+    assert not (tmp_path / "curated").exists()
+
+
+def test_ctrl_c_stops_a_dask_run_quietly_and_a_rerun_resumes(tmp_path):
+    for shard in range(6):
+        write_jsonl(tmp_path / "in" / f"p{shard}.jsonl", docs(40, prefix=f"p{shard}-"))
+    (tmp_path / "slow.yaml").write_text(
+        "stages:\n  - stage: tests.stages:SleepPerDocument\n    params: {seconds: 0.05}\n"
+    )
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "curation", "run", "slow.yaml", "-i", "in", "-o", "out", "--executor", "dask"]
+    process = subprocess.Popen(
+        [*command, "-w", "2", "--progress", "none"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not list((tmp_path / "out" / "_markers").glob("*.done.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr and "CancelledError" not in stderr
+    said = [line for line in stderr.splitlines() if line.strip() and not line.startswith("[curate]")]
+    assert len(said) == 1 and said[0].startswith("curate: interrupted; "), stderr
+    done = int(stderr.split("interrupted; ")[1].split(" of 6")[0])
+    assert 1 <= done < 6
+    assert len(visible_files(tmp_path / "out")) == done  # a shard half done is staging only
+    rerun = subprocess.run([*command, "-w", "2", "-q"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    ids = [row["id"] for row in read_output_rows(tmp_path / "out")]
+    assert len(ids) == len(set(ids)) == 240  # nothing lost, nothing twice

@@ -9,7 +9,7 @@ from collections import defaultdict
 import pytest
 
 from curation.extract.extractors import ResiliparseExtractor
-from curation.extract.routing import PageSignals, RoutedExtractor, RoutingRule
+from curation.extract.routing import PageSignals, RoutedExtractor, RoutingRule, declares_product
 from curation.extract.scoring import macro_average, word_scores
 from tests.conftest import SHARED_DATA
 
@@ -70,6 +70,52 @@ def test_thresholds_are_options_of_the_recipe():
     assert never.extract_page(LISTING).tried == ("resiliparse",)
     with pytest.raises(TypeError):
         RoutedExtractor(fallback_above=0.1)
+
+
+def test_product_declarations_in_json_ld_microdata_and_open_graph():
+    assert declares_product('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product"}')
+    assert declares_product('{"@type": ["Product", "Thing"], "name": "Kettle"}')
+    assert declares_product('{"@type":"http://schema.org/Product"}')
+    assert declares_product('<div itemscope itemtype="https://schema.org/Product">')
+    assert declares_product('<meta property="og:type" content="product" />')
+    assert declares_product('<meta property="og:type" content="og:product">')
+    assert not declares_product('{"@type": "Offer", "price": "12.00"}')  # an offer alone
+    assert not declares_product('{"@type": "ProductGroup"}')
+    assert not declares_product('<meta property="og:type" content="article"><p>Product news: a new kettle.</p>')
+
+
+def test_with_product_pages_a_long_clean_text_still_routes_when_the_page_declares_a_product():
+    rule = RoutingRule(product_pages=True)
+    long_clean = PageSignals("x", 1500, 3000, 0.05, declares_product=True)
+    assert rule.wants_second(long_clean)
+    assert not RoutingRule().wants_second(long_clean)  # off by default
+    assert not rule.wants_second(PageSignals("x", 1500, 3000, 0.05))
+
+
+def _wcxb_page(page_id: str) -> tuple[str, str]:
+    root = SHARED_DATA / "extraction" / "wcxb-dev"
+    if not root.is_dir():
+        pytest.skip(f"real data not available at {root} (a fresh clone has no ../shared)")
+    entry = json.loads((root / "ground-truth" / f"{page_id}.json").read_text())
+    html = gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+    return html, entry["ground_truth"]["main_content"]
+
+
+@pytest.mark.parametrize(
+    "page_id",
+    [
+        "4024",  # Open Graph og:type product; Resiliparse keeps reviews and related items
+        "0593",  # JSON-LD Product only
+    ],
+)
+def test_with_product_pages_real_product_pages_go_to_trafilatura(page_id):
+    html, truth = _wcxb_page(page_id)
+    assert declares_product(html)
+    resiliparse_only = RoutedExtractor().extract_page(html)
+    assert resiliparse_only.tried == ("resiliparse",)  # its text looks like a clean long main text
+    routed = RoutedExtractor(product_pages=True).extract_page(html)
+    assert routed.tried == ("resiliparse", "trafilatura") and routed.used == "trafilatura"
+    assert word_scores(routed.text, truth).f1 >= word_scores(resiliparse_only.text, truth).f1 + 0.1
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,9 @@ def test_auto_device_and_precision_on_a_gpu():
 
 def test_gpu_outputs_match_the_fp32_reference_within_bf16_tolerance(classifier_dir):  # noqa: F811
     texts = mixed_texts()
-    engine = InferenceEngine(str(classifier_dir), device="cuda", max_length=MAX_LENGTH, max_batch_tokens=256)
+    engine = InferenceEngine(
+        str(classifier_dir), device="cuda", max_length=MAX_LENGTH, max_batch_tokens=256, autocast=True
+    )
     assert engine.placement.autocast and engine.placement.compute_dtype != torch.float32
     assert next(engine.runners[0].module.parameters()).dtype == torch.float32  # autocast keeps fp32 weights
     probabilities = engine.predict(texts).arrays["model"]["probabilities"]
@@ -62,9 +64,9 @@ def test_host_buffers_are_pinned_and_device_buffers_reused(classifier_dir):  # n
     engine.predict(mixed_texts())
     buffers = list(engine._ring._free.queue)
     assert buffers and all(buffer.ids.is_pinned() for buffer in buffers)
-    pointer = engine._device_ids.data_ptr()
+    pointer = engine.batches._device_ids.data_ptr()
     engine.predict(mixed_texts())
-    assert engine._device_ids.data_ptr() == pointer
+    assert engine.batches._device_ids.data_ptr() == pointer
     assert engine.counters["batches"] > 4
 
 
@@ -82,3 +84,25 @@ def test_int8_is_a_cpu_feature(classifier_dir):  # noqa: F811
     with pytest.warns(UserWarning, match="CPU feature"):
         engine = InferenceEngine(str(classifier_dir), device="cuda", quantize="int8")
     assert engine.quantization is None and len(engine.predict(["river"])) == 1
+
+
+def test_default_precision_is_checked_against_fp32_on_a_bf16_gpu(classifier_dir):  # noqa: F811
+    if not torch.cuda.is_bf16_supported(including_emulation=False):
+        pytest.skip("needs a GPU with native bf16")
+    texts = mixed_texts()
+    engine = InferenceEngine(str(classifier_dir), device="cuda", max_length=MAX_LENGTH, precision_check_docs=16)
+    probabilities = engine.predict(texts).arrays["model"]["probabilities"]
+    report = engine.report()["precision_check"]
+    assert report["chosen"] in ("bf16 weights", "bf16 autocast", "fp32") and report["rows"] >= 16
+    expected = softmax(reference_outputs(classifier_dir, reference_rows(classifier_dir, texts, MAX_LENGTH)))
+    np.testing.assert_allclose(probabilities, expected, atol=report["tolerance"] + 1e-3)
+
+
+def test_static_shapes_with_compile_on_the_gpu(classifier_dir):  # noqa: F811
+    texts = mixed_texts()
+    options = {"device": "cuda", "max_length": MAX_LENGTH, "max_batch_tokens": 256, "precision": "fp32"}
+    expected = InferenceEngine(str(classifier_dir), **options).predict(texts).arrays["model"]["probabilities"]
+    engine = InferenceEngine(str(classifier_dir), **options, static_shapes=True, compile=True, length_buckets=(16, 32))
+    probabilities = engine.predict(texts).arrays["model"]["probabilities"]
+    np.testing.assert_allclose(probabilities, expected, atol=1e-3)
+    assert {length for _, length, _ in engine.batches.shapes_seen} <= {16, 32, MAX_LENGTH}

@@ -158,3 +158,21 @@ def test_other_engine_options_pass_through_and_are_checked(models):
         ModelOutputs(str(models["regressor"]), device="cpu", engine_options={"colour": 1})
     with pytest.raises(OptionsError, match="parameter of the stage itself"):
         ModelOutputs(str(models["regressor"]), device="cpu", engine_options={"device": "cpu"})
+
+
+@pytest.mark.slow
+def test_a_run_with_a_model_process_writes_what_in_process_workers_write(models, run_recipe_yaml, tmp_path):
+    shards = tmp_path / "in"
+    for name in "abc":
+        write_jsonl(shards / f"{name}.jsonl", docs(12, prefix=name, words=80, seed=ord(name)))
+    recipe = RECIPE.format(model=models["classifier"])
+    in_process = recipe.replace("output:", "      engine_options: {model_process: false}\noutput:")
+    remote = recipe.replace("output:", "      engine_options: {model_process: true}\noutput:")
+    run_recipe_yaml(in_process, shards, tmp_path / "local", workers=2)
+    report = run_recipe_yaml(remote, shards, tmp_path / "remote", workers=2)
+    expected = {r["id"]: r["quality_probabilities"] for r in read_output_rows(tmp_path / "local")}
+    rows = read_output_rows(tmp_path / "remote")
+    assert [r["id"] for r in rows] == [r["id"] for r in read_output_rows(tmp_path / "local")]
+    assert len(rows) == 36 and report.summary["totals"]["kept"] == 36
+    for row in rows:
+        np.testing.assert_allclose(row["quality_probabilities"], expected[row["id"]], atol=1e-5)

@@ -261,6 +261,11 @@ def test_cli_prints_the_audit_table_and_dry_run_writes_nothing(tmp_path, corpus,
     printed = capsys.readouterr().out
     assert "realised" in printed and "mixture.json" in printed
     assert "Δ pp" in printed
+    # the report of a mixture folder shows targets against realised shares, per stage
+    assert curate(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert 'data-section="mixture"' in page
+    assert 'data-plot="mixture-stable"' in page and 'data-table="mixture-stable"' in page
 
 
 def test_kill_9_mid_write_then_rerun_equals_an_uninterrupted_run(tmp_path, evaluation):

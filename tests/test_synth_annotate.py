@@ -9,7 +9,7 @@ from curation.classify.labels import read_labeled
 from curation.cli import main
 from curation.synth.naming import clean_name, llm_namer
 from curation.synth.server import ChatServer
-from tests.helpers import docs, write_jsonl
+from tests.helpers import docs, read_output_rows, write_jsonl
 from tests.synth_support import ScriptedResponder
 
 STYLES = {
@@ -92,3 +92,75 @@ def test_llm_namer_names_topics_through_the_cache(tmp_path):
         assert renamed(oil) == "Crude Oil Markets" and sum(server.log.received.values()) == sent
     assert clean_name("\n\n**Topic name:** Ocean Tides.\nBecause...") == "Ocean Tides"
     assert clean_name("   ") is None
+
+
+CLARITY_RUBRIC = """\
+id: clarity
+version: {version}
+description: how clearly a passage explains its subject, 1 to 3
+scale: {{min: 1, max: 3}}
+max_document_tokens: 20
+max_tokens: 40
+system: You judge passages for a reading course.
+user: |
+  Rate how clearly the passage explains its subject, from 1 (muddled) to 3 (clear).
+  Passage:
+  {{{{ document.text }}}}
+  End with "Rating: N".
+"""
+CLARITY_ANSWERS = {
+    "alpha": "It states one idea plainly.\nRating: 3",
+    "beta": "Rating: 2/3",
+    "gamma": "Score: 5",  # outside the rubric's 1-3 scale
+    "delta": "Rating: 2/5",  # a fraction of another scale: not this rubric's score
+}
+
+
+def test_a_custom_rubric_file_sets_prompt_scale_and_cache_keys(tmp_path, capsys):
+    write_corpus(tmp_path / "in")
+    seen = []
+
+    def rate(request):
+        seen.append((request.messages, request.sampling.max_tokens))
+        style = next(s for s in CLARITY_ANSWERS if f"\n{s} " in request.messages[-1]["content"])
+        return CLARITY_ANSWERS[style]
+
+    rubric = tmp_path / "clarity.yaml"
+    rubric.write_text(CLARITY_RUBRIC.format(version=2))
+    with ChatServer(ScriptedResponder(rate), model="judge") as server:
+        labels = tmp_path / "labels.jsonl"
+        command = ["annotate", str(tmp_path / "in"), "-o", str(labels), "--base-url", server.base_url]
+        command += ["--model", "judge", "--rubric", str(rubric), "-q"]
+        assert main(command) == 0
+        assert len(seen) == 20
+        for messages, max_tokens in seen:
+            assert messages[0] == {"role": "system", "content": "You judge passages for a reading course."}
+            user = messages[1]["content"]
+            assert user.startswith("Rate how clearly the passage") and user.endswith('End with "Rating: N".')
+            passage = user.split("Passage:\n", 1)[1].rsplit("\nEnd with", 1)[0]
+            assert 5 < len(passage.split()) < 20  # cut to the rubric's max_document_tokens (41 words given)
+            assert max_tokens == 40
+        examples = read_labeled(labels)
+        assert len(examples) == 10 and sorted({e.score for e in examples}) == [2.0, 3.0]
+        summary = (tmp_path / "labels.annotate" / "summary.json").read_text()
+        assert '"score_out_of_range": 5' in summary and '"unparseable_score": 5' in summary
+        rows = read_output_rows(tmp_path / "labels.annotate")
+        assert {row["llm_score_rubric"] for row in rows} == {"clarity-v2"}
+
+        assert main(command) == 0 and len(seen) == 20  # the same rubric again: every answer from the cache
+        assert not server.log.repeats()
+        rubric.write_text(CLARITY_RUBRIC.format(version=3))
+        capsys.readouterr()
+        assert main(command) == 2 and len(seen) == 20  # the edited rubric is a changed recipe: nothing reused
+        assert "different recipe" in capsys.readouterr().err
+        # a new version is a new cache key for every document (the prompt text here is the same)
+        assert main([*command, "--force"]) == 0 and len(seen) == 40
+        rows = read_output_rows(tmp_path / "labels.annotate")
+        assert {row["llm_score_rubric"] for row in rows} == {"clarity-v3"} and len(read_labeled(labels)) == 10
+
+        broken = tmp_path / "broken.yaml"
+        broken.write_text("id: clarity\nversion: 1\nscale: {min: 1, max: 3}\n")  # no user prompt
+        capsys.readouterr()
+        assert main([*command, "--rubric", str(broken)]) == 2  # the last --rubric counts
+        error = capsys.readouterr().err
+        assert str(broken) in error and "user" in error

@@ -154,3 +154,49 @@ def test_kills_at_random_moments_send_no_received_answer_twice(tmp_path):
         for answered, received in snapshots:
             assert all(server.log.received[key] == received[key] for key in answered)
         assert len(output_texts(tmp_path / "out")) == DOCUMENTS
+
+
+def test_annotate_killed_mid_run_resumes_without_resending_answered_requests(tmp_path):
+    from curation.classify.labels import read_labeled
+
+    rows = [dict(d, text=f"{d['id']} says: {d['text']}", source="web") for d in docs(30, prefix="a", seed=4)]
+    write_jsonl(tmp_path / "in" / "part-0.jsonl", rows)
+
+    def score(request):  # a score the test can check per document: its number modulo 6
+        number = int(request.messages[-1]["content"].split(" says: ", 1)[0].rsplit("a", 1)[1])
+        return f"Clear enough for a class.\nEducational score: {number % 6}"
+
+    responder = ScriptedResponder(score)
+    responder.hold_after = 10  # answer 10, then hold every request until the client is killed
+    with ChatServer(responder, model="judge") as server:
+        labels = tmp_path / "labels.jsonl"
+        command = [sys.executable, "-m", "curation", "annotate", str(tmp_path / "in"), "-o", str(labels)]
+        command += ["--base-url", server.base_url, "--model", "judge", "--max-in-flight", "4", "-q"]
+        cache = tmp_path / "labels.annotate" / "synth_cache.sqlite"
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for(lambda: cache.exists() and sum(s == "answered" for s, _ in cache_rows(cache).values()) == 10, 300)
+        wait_for(lambda: sum(server.log.received.values()) == 14)  # 4 more in flight, held by the server
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        before = cache_rows(cache, "payload_hash")
+        answered_before = {k: r for k, (state, r) in before.items() if state == "answered"}
+        in_flight = {k for k, (state, _) in before.items() if state == "pending"}
+        assert len(answered_before) == 10 and len(in_flight) == 4 and not labels.exists()
+        received_at_kill = dict(server.log.received)
+        responder.hold_after = None
+        server._loop.call_soon_threadsafe(responder.gate.set)  # the held answers find the client gone
+
+        rerun = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert rerun.returncode == 0, rerun.stderr.decode()
+        after = cache_rows(cache, "payload_hash")
+        assert len(after) == 30 and all(state == "answered" for state, _ in after.values())
+        for key, response in answered_before.items():
+            assert after[key][1] == response  # kept as received
+            assert server.log.received[key] == received_at_kill[key] == 1  # never sent again
+        received_twice = {k for k, n in server.log.received.items() if n > 1}
+        assert received_twice == in_flight  # only the requests in flight at the kill, once more each
+        assert sum(server.log.received.values()) == 30 + len(in_flight)
+        assert not server.log.repeats()
+    examples = read_labeled(labels)
+    assert sorted(e.id for e in examples) == sorted(r["id"] for r in rows)
+    assert all(e.score == int(e.id[1:]) % 6 for e in examples)

@@ -232,6 +232,16 @@ def test_the_chain_drops_each_bad_answer_for_its_reason_and_keeps_provenance(set
     assert len(set(seeds.values())) == len(seeds)
     sent = sum(server.log.received.values())
     assert sent == generate["in"] + 2 * 1  # the failing request: 2 rollouts x (1 + 1 retry) attempts
+    # the run report shows the yield of every filter step, from the generation on
+    from curation.report.html import build_report
+    from curation.report.run_record import read_run_record
+
+    page = build_report(read_run_record(str(tmp / "out")))
+    assert 'data-section="synthetic"' in page and 'data-plot="synth-yield"' in page
+    table = page[page.index('data-table="synth-yield"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 1 + len(expected)  # the header, synth_generate, each filter step
+    assert "contaminated 1" in table and "request_failed_server_error 2" in table
 
 
 def test_rerun_force_and_changed_template_reuse_the_cache(setup):
@@ -270,3 +280,97 @@ def test_dask_gives_the_same_rows_as_local_with_the_same_seed_and_cache(setup):
 
     assert rows("dask") == rows("local") and len(rows("local")) == 5
     assert dask.summary["totals"]["dropped_by_reason"] == local.summary["totals"]["dropped_by_reason"]
+
+
+def test_synth_report_prints_the_yield_of_each_step_the_ledger_and_kept_rows(setup, capsys):
+    from curation.cli import main
+
+    recipe, _server, tmp = setup
+    report = run_recipe(recipe, input_path=str(tmp / "in"), output_path=str(tmp / "out"), workers=1, progress="none")
+    assert report.ok
+    capsys.readouterr()
+    assert main(["synth-report", str(tmp / "out"), "--cache", str(tmp / "cache.sqlite"), "--show", "2"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    # 16 documents x 2 rollouts = 32 requests; 30 answers; each step's in, out, share kept, share of answers;
+    # reasons by count, then by name
+    for row in (
+        "| synth_generate | 32 | 30 | 93.8% | 100.0% | request_failed_server_error 2 |",
+        "| synth_format | 30 | 28 | 93.3% | 93.3% | truncated_response 2 |",
+        "| synth_length | 28 | 26 | 92.9% | 86.7% | too_short 2 |",
+        "| synth_refusal | 26 | 22 | 84.6% | 73.3% | meta_talk 2, refusal 2 |",
+        "| synth_language | 22 | 20 | 90.9% | 66.7% | language_differs_from_source 2 |",
+        "| quality_score | 20 | 18 | 90.0% | 60.0% | quality_below_threshold 2 |",
+        "| synth_faithfulness | 18 | 14 | 77.8% | 46.7% | copied 2, invented 2 |",
+        "| synth_near_dedup | 14 | 6 | 42.9% | 20.0% | near_duplicate 6, near_duplicate_of_source 2 |",
+        "| decontaminate | 6 | 5 | 83.3% | 16.7% | contaminated 1 |",
+    ):
+        assert row in lines, row
+    # the cache counts requests (claims), not HTTP attempts: the failing one's retry is inside one send
+    assert "request cache: 30 answered, 2 failed, 0 pending; 32 sends, 0 beyond the first" in text
+    kept = sorted(read_output_rows(tmp / "out"), key=lambda row: row["id"])
+    shown = [line for line in lines if line.startswith("--- ")]
+    assert [line.split()[1] for line in shown] == [row["id"] for row in kept[:2]]
+    assert "template: textbook_chapter; model: scripted" in shown[0]
+    assert kept[0]["text"][:200] in text
+
+    assert main(["synth-report", str(tmp / "in")]) == 2  # no summary.json: a run folder is needed
+    assert main(["synth-report", str(tmp / "out"), "--cache", str(tmp / "missing.sqlite")]) == 2
+    assert "missing.sqlite does not exist" in capsys.readouterr().err
+
+
+def test_the_demo_recipe_runs_end_to_end_with_only_its_backend_swapped(tmp_path):
+    """pipelines/synth_demo.yaml as `make demo` runs it (stages, templates, sampling, quotas), except that a
+    scripted server answers instead of SmolLM2, over a topics-like Parquet input."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.recipe import load_recipe, recipe_from_dict
+
+    shipped = load_recipe(Path(__file__).resolve().parents[1] / "pipelines" / "synth_demo.yaml")
+    data = shipped.model_dump(exclude_none=True)
+    assert data["stages"][1]["params"]["backend"]["model"] == "bundled:smollm2"
+    rows = []
+    for i, d in enumerate(docs(14, words=90, seed=21)):
+        topic = i // 2
+        quality = 0.3 if topic == 6 else 0.8  # topic 6: below the demo's min_quality
+        rows.append(
+            dict(d, topic_id=topic, topic_name=f"topic {topic}", topic_low_confidence=False, quality_score=quality)
+        )
+    rows = [dict(row, language="en") for row in rows]
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows[::2]), tmp_path / "in" / "part-0.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[1::2]), tmp_path / "in" / "part-1.parquet")
+    texts = [row["text"] for row in rows]
+
+    def answer(request):
+        content = request.messages[-1]["content"]
+        source = next(text for text in texts if text in content)
+        parts = sentences(source)
+        if content.startswith("List the facts"):
+            facts = [*parts[1:6:2], "Every fact in this list comes from one short document about a topic."]
+            return "\n".join(f"- {fact}" for fact in facts)
+        return " ".join([*parts[0:6:2], "The document covers these points in a plain and simple order."])
+
+    with ChatServer(ScriptedResponder(answer), model="scripted") as server:
+        swapped = dict(
+            data["stages"][1]["params"], backend={"kind": "openai", "base_url": server.base_url, "model": "s"}
+        )
+        data["stages"][1]["params"] = swapped
+        recipe = recipe_from_dict(data, "synth_demo.yaml with a scripted backend")
+        report = run_recipe(recipe, input_path=str(tmp_path / "in"), output_path=str(tmp_path / "out"), progress="none")
+        assert report.ok, report.summary["shards"]["failures"]
+    ours = recipe.model_dump(exclude_none=True)
+    for before, after in zip(shipped.model_dump(exclude_none=True)["stages"], ours["stages"], strict=True):
+        if after.get("stage") == "synth_generate":
+            before["params"].pop("backend"), after["params"].pop("backend")
+        assert before == after  # every stage and parameter as shipped, the backend aside
+    assert report.summary["totals"]["reconciled"]
+    requests = stage_row(report.summary, "synth_requests")
+    assert requests["out"] == 8 and requests["dropped"]["below_min_quality"] == 2  # 4 documents x 2 templates
+    assert sum(server.log.received.values()) == 8
+    kept = read_output_rows(tmp_path / "out")
+    assert len(kept) == 8 and report.summary["totals"]["kept"] == 8
+    assert {row[R.TEMPLATE_ID] for row in kept} == {"distilled_summary", "knowledge_list"}
+    assert len({row[R.TOPIC_ID] for row in kept}) == 4  # one document from each of four topics
+    assert all(row[R.MAX_TOKENS] == 160 and row[R.TEMPERATURE] == 0.7 for row in kept)

@@ -174,8 +174,23 @@ def test_length_refusal_and_faithfulness_filters():
             synthetic("Sure! Here is a chapter about rivers.\n\nRivers flow.", {}),
             synthetic("Rivers flow to the sea. I hope this helps!", {}),
             synthetic("Rivers flow to the sea, and farmers use them.", {}),
+            # SmolLM2-135M-Instruct's answer to a wiki_paraphrase request (benchmarks/synth_smollm2.py)
+            synthetic(
+                "This is a perfect summary of the article. The text effectively conveys the story of Germany's "
+                "economic growth, focusing on the key points.",
+                {},
+            ),
+            synthetic("This is a river that floods every summer; a summary of its history follows.", {}),
         ],
-    ) == [(False, "refusal"), (False, "refusal"), (False, "meta_talk"), (False, "meta_talk"), True]
+    ) == [
+        (False, "refusal"),
+        (False, "refusal"),
+        (False, "meta_talk"),
+        (False, "meta_talk"),
+        True,
+        (False, "meta_talk"),
+        True,
+    ]
     faithful = FaithfulnessFilter(ngram=2, min_overlap=0.2, max_overlap=0.9)
     rewrite = "Farmers water their rice fields from the river every summer, near the old mill."
     assert verdicts(

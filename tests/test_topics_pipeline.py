@@ -311,3 +311,15 @@ def test_topics_recipe_runs_offline_on_the_sample_corpus(tmp_path, minilm):
     assert rows and all(row["language"] == "en" and "quality_score" in row and "topic_id" in row for row in rows)
     assert sum(entry["documents"] for entry in report.summary["groups"]["topic_id"].values()) == len(rows)
     assert json.loads((tmp_path / "out" / "topics.json").read_text())["documents"] == len(rows)
+    # the run report shows the topics table, the topic sizes and the confidence distribution
+    from curation.report.html import build_report
+    from curation.report.run_record import read_run_record
+
+    page = build_report(read_run_record(str(tmp_path / "out")))
+    assert 'data-section="topics"' in page and 'data-plot="topic-sizes"' in page
+    assert 'data-plot="threshold-topic_cluster-topic_confidence"' in page
+    assert 'data-plot="composition-topic_id"' in page
+    assert (
+        page.count("<tr>", page.index('data-table="topics"'), page.index("</table>", page.index('data-table="topics"')))
+        == 5
+    )

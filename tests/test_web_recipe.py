@@ -44,7 +44,8 @@ def test_whirlwind_text_overlaps_common_crawls_own_wet_text(shared_data, run_rec
     filters rightly drop, so the language stage only labels here.
     """
     recipe = yaml.safe_load(WEB_RECIPE.read_text())
-    recipe["stages"] = [recipe["stages"][0], {"stage": "language_id", "params": {"label_only": True}}]
+    (extract,) = [stage for stage in recipe["stages"] if stage["stage"] == "extract_text"]
+    recipe["stages"] = [extract, {"stage": "language_id", "params": {"label_only": True}}]
     report = run_recipe_yaml(
         yaml.safe_dump(recipe), shared_data / "warc" / "commoncrawl", tmp_path / "out", glob="whirlwind.warc.gz"
     )

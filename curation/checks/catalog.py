@@ -108,6 +108,21 @@ CATALOG: tuple[MetricInfo, ...] = (
         "records the run quarantined, from summary.json in the data folder (when there is one)",
         "documents",
     ),
+    MetricInfo(
+        "stage_count.<stage>.<count>",
+        "count",
+        "a count a stage of the run kept besides its drops (term_lists' <list>_hits and <list>_documents, "
+        "flagged_words' no_word_list, pii_redact's redacted_email...), from summary.json; 0 when that stage "
+        "counted none",
+        "documents",
+    ),
+    MetricInfo(
+        "stage_count_rate.<stage>.<count>",
+        "fraction",
+        "stage_count over the documents that stage read (term_lists' <list>_documents: the share of documents "
+        "holding that list's terms)",
+        "documents",
+    ),
 )
 
 _PLAIN = {info.name: info for info in CATALOG if info.prefix is None}

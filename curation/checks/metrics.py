@@ -29,6 +29,9 @@ from curation.checks.profile import (
 from curation.checks.sampling import SamplePlan
 
 SHARE_FAMILIES = ("language_share", "language_token_share", "share", "token_share")
+STAGE_COUNT_FAMILIES = ("stage_count", "stage_count_rate")
+"""Counts stages keep besides drops (summary.json's ``totals.stages[].counts``), per stage: a count a stage
+never incremented is 0 (a term list without a hit), a stage the run does not have is unavailable."""
 
 
 class MetricUnavailable(LookupError):
@@ -87,8 +90,8 @@ def resolve(values: dict[str, Any], name: str, unavailable: dict[str, str] | Non
         head, _, tail = rest.partition(".")
         if isinstance(node, dict) and tail and isinstance(node.get(head), dict):
             parent = node[head]
-            if "." not in tail and tail not in parent and _is_share_leaf(name):
-                return 0.0  # a value never seen has a share of zero
+            if "." not in tail and tail not in parent and _is_zero_when_absent(name):
+                return 0.0  # a value never seen has a share of zero; a count never kept is zero
             node, rest = parent, tail
             continue
         break
@@ -96,15 +99,17 @@ def resolve(values: dict[str, Any], name: str, unavailable: dict[str, str] | Non
     info = find_metric(name)
     if reason is None and info is not None:
         reason = unavailable.get(info.prefix or info.name) or unavailable.get(info.group)
+    if reason is None and info is not None and info.prefix in STAGE_COUNT_FAMILIES:
+        reason = f"the run's summary.json has no stage {name.split('.')[1]!r}"
     if reason is None and info is not None and info.prefix in ("share", "token_share"):
         column = name.split(".")[1]
         reason = f"no column {column!r} in the checked documents"
     raise MetricUnavailable(reason or f"{name} was not computed")
 
 
-def _is_share_leaf(name: str) -> bool:
+def _is_zero_when_absent(name: str) -> bool:
     info = find_metric(name)
-    return info is not None and info.prefix in SHARE_FAMILIES
+    return info is not None and info.prefix in (*SHARE_FAMILIES, *STAGE_COUNT_FAMILIES)
 
 
 class MetricsBuilder:
@@ -429,9 +434,11 @@ class MetricsBuilder:
 
     def _run_summary(self, values, details, unavailable, summary: dict[str, Any] | None) -> None:
         if summary is None:
-            unavailable["quarantine_rate"] = "the data folder has no summary.json (not the output of a run)"
+            for name in ("quarantine_rate", *STAGE_COUNT_FAMILIES):
+                unavailable[name] = "the data folder has no summary.json (not the output of a run)"
             return
         totals = summary.get("totals", {})
+        self._stage_counts(values, totals.get("stages") or [])
         records_in = totals.get("records_in") or 0
         quarantined = totals.get("quarantined") or 0
         if not records_in:
@@ -446,6 +453,20 @@ class MetricsBuilder:
             "quarantined": quarantined,
             "quarantined_by_reason": totals.get("quarantined_by_reason", {}),
         }
+
+    @staticmethod
+    def _stage_counts(values, stages: list[dict[str, Any]]) -> None:
+        """``stage_count.<stage>.<count>`` and its rate over the documents the stage read, for every stage."""
+        counts: dict[str, dict[str, float]] = {}
+        rates: dict[str, dict[str, float]] = {}
+        for stage in stages:
+            name, own, read = stage.get("name"), stage.get("counts") or {}, stage.get("in") or 0
+            if not isinstance(name, str):
+                continue
+            counts[name] = {key: value for key, value in own.items() if isinstance(value, (int, float))}
+            rates[name] = {key: value / read for key, value in counts[name].items()} if read else {}
+        values["stage_count"] = counts
+        values["stage_count_rate"] = rates
 
 
 def _merge_counts(into: ValueCounts, part: ValueCounts, first: int, keep: int) -> None:

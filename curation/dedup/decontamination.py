@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import orjson
@@ -116,6 +116,8 @@ class Decontaminate(BaseFilter):
     """Drop (or mark) documents sharing a word n-gram (default 13) with any of the given evaluation texts."""
 
     name = "🧪 decontaminate"
+    path_params: ClassVar[dict[str, str]] = {"paths": "read", "excluded_path": "write"}
+    """The evaluation files it reads and the folder it writes dropped documents to (``curation.recipe.paths``)."""
 
     def __init__(
         self,

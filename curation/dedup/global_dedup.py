@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import uuid
 from abc import abstractmethod
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -59,6 +59,8 @@ class ClusterDedupStage(GlobalStage):
     """Drop reason for a duplicate of a document of this run (``dropped_<reason>`` in the stats)."""
     protected_suffix = "_of_index"
     """Added to ``reason`` when the kept copy is one that is never dropped (an indexed document)."""
+    path_params: ClassVar[dict[str, str]] = {"index_path": "write", "removed_path": "write"}
+    """Parameters naming folders this stage writes (see ``curation.recipe.paths``)."""
     metadata_prefix = "dedup"
     """Metadata keys this stage writes: ``<prefix>_cluster``, ``<prefix>_cluster_size``, ``<prefix>_duplicate_of``."""
 

@@ -16,6 +16,10 @@ core; ``LocalCUDACluster`` with one worker per GPU when dask-cuda and GPUs are p
   attempt's staging is never visible and the retry's commit replaces any half-moved file.
 - Losing the scheduler raises ``ClusterLostError``; committed shards and finished tasks keep their
   markers, so the same command continues from there.
+- On a cluster it joins, one check task per worker runs first (``cluster_check``): the run's paths, the
+  client's package versions, the output folder seen by both sides. A difference stops the run with
+  ``WorkerEnvironmentError`` before any task; with ``ship_models``, model folders only the client has are sent
+  to the workers instead (``shipping``).
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ from typing import Any
 
 import cloudpickle
 
+from curation.executors.cluster_check import ClusterCheck, WorkerEnvironmentError, WorkerRequirements, describe_problems
 from curation.executors.jobs import GlobalJob, Job, JobOutcome, ShardJob, WorkerStartupError, execute_job
+from curation.executors.local_cluster import quiet_worker_logs, restore_log_levels, start_local_cluster
 from curation.executors.plan import split_into_segments
+from curation.executors.probe import SHIPPED_MODELS_ATTRIBUTE, check_worker
 from curation.executors.runner import RunConfigurationError
 from curation.executors.shard_pipeline import RunSettings, ShardPipeline
+from curation.recipe.paths import replace_paths
 from curation.recipe.registry import resolve_stage_class
 from curation.report.progress import ProgressReporter
 
@@ -121,20 +129,35 @@ class DaskRunner:
         scheduler: str | None = None,
         workers: int | None = None,
         stream: Any = None,
+        requirements: WorkerRequirements | None = None,
+        ship_models: bool = False,
+        ship_models_limit: int | None = None,
     ):
-        from distributed import Client
-
+        """``requirements``: what the workers of a cluster joined with ``scheduler`` must see and have, checked
+        before the first task (the embedded cluster's workers are this machine's, in this directory).
+        ``ship_models``: send model folders the workers lack, up to ``ship_models_limit`` bytes together."""
         self.settings = settings
         self.progress = progress
         self.payload = cloudpickle.dumps(settings)
         self.payload_key = hashlib.sha1(self.payload).hexdigest()[:16] + uuid.uuid4().hex[:8]
         self.cluster = None
+        self.check: ClusterCheck | None = None
+        self.late_check: dict[str, Any] | None = None
+        self._futures: list[Any] = []
+        self._log_levels: dict[str, int] = {}
         if scheduler is None:
-            self.cluster = _embedded_cluster(workers)
-            self.client = Client(self.cluster)
+            self.cluster, self.client = _embedded_cluster(workers)
         else:
             self.client = connect(scheduler, stream or sys.stderr)
         print(f"[curate] dask dashboard: {self.client.dashboard_link}", file=stream or sys.stderr, flush=True)
+        if requirements is not None and scheduler is not None:
+            self.check = ClusterCheck(self.client, requirements, stream)
+            try:
+                self.check.run(ship_models=ship_models, ship_limit=ship_models_limit)
+            except BaseException:
+                self.close()
+                raise
+            self.late_check = self.check.late_request()
         stage_resources = [_declared_resources(spec) for spec in settings.recipe.stages]
         self.stage_resources = stage_resources
         self.segment_resources = [
@@ -172,11 +195,13 @@ class DaskRunner:
                     self.payload,
                     workers_per_host,
                     cloudpickle.dumps(job),  # opaque to the scheduler, which need not have curation installed
+                    self.late_check,
                     key=f"curate-{self.payload_key}-{_job_key(job)}",
                     resources=self._resources_for(job, available),
                     pure=False,
                 )
                 futures[future] = job
+                self._futures.append(future)
             for future in as_completed(list(futures)):
                 job = futures[future]
                 try:
@@ -189,6 +214,8 @@ class DaskRunner:
                     continue
                 if status == "startup_error":
                     raise WorkerStartupError.from_worker_traceback(value)
+                if status == "environment_error":
+                    raise WorkerEnvironmentError(describe_problems([value], 1, ship_hint=True))
                 ok = status == "ok"
                 outcomes.append(JobOutcome(job, value if ok else None, None if ok else value, 1, seconds))
                 if ok and isinstance(job, ShardJob) and value:
@@ -203,18 +230,28 @@ class DaskRunner:
             raise
         return outcomes
 
+    def terminate(self) -> None:
+        """Ctrl-C: cancel the run's tasks (a shard half done leaves only staging, which the next run discards)."""
+        if self.cluster is not None:
+            self._log_levels = quiet_worker_logs(self.client)
+        if self._futures:
+            self.client.cancel(self._futures, force=True)
+
     def close(self) -> None:
         try:
+            if self.check is not None:
+                self.check.close()
+                self.check = None
             self.client.close()
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+            restore_log_levels(self._log_levels)
 
 
-def _embedded_cluster(workers: int | None):
-    """LocalCluster with single-threaded worker processes (or LocalCUDACluster, one worker per GPU)."""
-    from distributed import LocalCluster
-
+def _embedded_cluster(workers: int | None) -> tuple[Any, Any]:
+    """LocalCluster with single-threaded worker processes (or LocalCUDACluster, one worker per GPU), and a
+    client on it (``local_cluster.start_local_cluster``)."""
     try:
         import torch
 
@@ -223,15 +260,15 @@ def _embedded_cluster(workers: int | None):
         gpus = 0
     if gpus:
         try:
-            from dask_cuda import LocalCUDACluster
+            import dask_cuda  # noqa: F401
 
-            return LocalCUDACluster(resources={GPU_RESOURCE: 1}, dashboard_address=":0")
+            return start_local_cluster(cuda=True, resources={GPU_RESOURCE: 1}, dashboard_address=":0")
         except ImportError:
             pass
     from curation.executors.local import default_workers
 
     count = workers or default_workers()
-    return LocalCluster(
+    return start_local_cluster(
         n_workers=count,
         threads_per_worker=1,
         processes=True,
@@ -290,9 +327,16 @@ def _is_connection_loss(error: BaseException) -> bool:
 
 
 def _run_on_worker(
-    payload_key: str, payload: bytes, workers_per_host: dict[str, int], job_bytes: bytes
+    payload_key: str,
+    payload: bytes,
+    workers_per_host: dict[str, int],
+    job_bytes: bytes,
+    check: dict[str, Any] | None = None,
 ) -> tuple[str, Any, float]:
-    """Runs on a Dask worker: build (once per worker and run) the pipeline, then execute the job."""
+    """Runs on a Dask worker: build (once per worker and run) the pipeline, then execute the job.
+
+    ``check``: the run's worker check, run here first by a worker that joined after the run's start.
+    """
     import os
 
     from distributed import get_worker
@@ -303,9 +347,17 @@ def _run_on_worker(
     os.environ[WORKERS_ENV] = str(max(1, workers_per_host.get(worker.ip, 1)))
     cache: dict[str, Any] = worker.__dict__.setdefault("_curation_pipelines", {})
     if payload_key not in cache:
+        if check is not None and worker.address not in check["checked"]:
+            answer = check_worker(check)
+            if answer["problems"]:
+                return "environment_error", answer, 0.0
         try:
             cache.clear()  # one run's pipeline at a time per worker: release the previous run's models
-            cache[payload_key] = ShardPipeline(cloudpickle.loads(payload))
+            settings: RunSettings = cloudpickle.loads(payload)
+            shipped = getattr(worker, SHIPPED_MODELS_ATTRIBUTE, None)
+            if shipped:
+                settings.recipe = replace_paths(settings.recipe, shipped)
+            cache[payload_key] = ShardPipeline(settings)
         except Exception:
             import traceback
 

@@ -189,8 +189,9 @@ class PoolRunner:
         self._drain_progress()
 
 
-def _startup_failure_message() -> str:
-    """Why every worker of a fresh pool exited before it was ready, and what to do."""
+def _startup_failure_message(in_process: str = "run with workers=1") -> str:
+    """Why every worker of a fresh pool exited before it was ready, and what to do (``in_process``: how to run
+    without worker processes)."""
     message = "the worker processes exited while starting, before they could build the pipeline"
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
@@ -199,7 +200,7 @@ def _startup_failure_message() -> str:
         message += (
             f". Workers are started with the 'spawn' method and import {script} again: put the code that runs "
             'the recipe under `if __name__ == "__main__":` (see the README\'s Python API example), '
-            "or run with workers=1"
+            f"or {in_process}"
         )
     else:
         message += "; run with --workers 1 to see the error in this process"

@@ -30,10 +30,11 @@ from curation.executors.plan import (
 from curation.executors.shard_pipeline import RunSettings
 from curation.global_stage import GlobalStage, GlobalTask
 from curation.io.layout import SUMMARY_FILE, OutputLayout
-from curation.io.locations import LocationError, resolve_input, resolve_output
+from curation.io.locations import LocationError, absolute_location, resolve_input, resolve_output
 from curation.io.shards import Shard, discover_shards, single_file_shard
 from curation.recipe.loader import check_model_paths, check_recipe, recipe_source
 from curation.recipe.model import Recipe
+from curation.recipe.paths import resolve_recipe_paths
 from curation.recipe.registry import build_stage, resolve_stage_class
 from curation.report.diagnosis import run_warnings
 from curation.report.progress import ProgressReporter, progress_for
@@ -101,14 +102,22 @@ def run_recipe(
     force: bool = False,
     strict: bool = False,
     progress: str | ProgressReporter = "auto",
+    ship_models: bool = False,
+    ship_models_limit: int | None = None,
 ) -> RunReport:
     """Run ``recipe``; arguments given here override the recipe's own input/output/executor settings.
 
-    ``input_path`` is a folder of shards or a single file. Raises ``RecipeError`` (invalid recipe, missing
-    model folder), ``RunConfigurationError`` (missing or unusable input/output, a bad worker count, an output
-    folder holding shards of another recipe: ``RecipeChangedError``), ``ShardDiscoveryError``,
-    ``WorkerStartupError`` (a stage cannot be built) and ``RunInterrupted`` (Ctrl-C), all before or instead of
-    any partial output.
+    ``input_path`` is a folder of shards or a single file. Every local path (input, output, the stages' model
+    folders, indexes, evaluation files, ...) is made absolute in this process's working directory before the
+    recipe reaches a worker, so workers in other directories use the same files (``curation.recipe.paths``).
+    On a Dask cluster joined with ``scheduler``, each worker is checked first (``cluster_check``);
+    ``ship_models`` sends the model folders they lack (at most ``ship_models_limit`` bytes, 1 GiB by default).
+
+    Raises ``RecipeError`` (invalid recipe, missing model folder), ``RunConfigurationError`` (missing or
+    unusable input/output, a bad worker count, an output folder holding shards of another recipe:
+    ``RecipeChangedError``, workers that lack what the run needs: ``WorkerEnvironmentError``),
+    ``ShardDiscoveryError``, ``WorkerStartupError`` (a stage cannot be built) and ``RunInterrupted`` (Ctrl-C),
+    all before or instead of any partial output.
     """
     exit_if_spawn_bootstrap()
     check_recipe(recipe, recipe_source(recipe))
@@ -141,6 +150,7 @@ def run_recipe(
     except LocationError as error:
         raise RunConfigurationError(str(error)) from None
     input_folder = source.folder
+    input_location = absolute_location(input_path)
     if source.single_file is not None:
         if recipe.input.glob:
             raise RunConfigurationError(
@@ -148,6 +158,7 @@ def run_recipe(
             )
         shards = single_file_shard(source.single_file, recipe.input.format)
         input_path = input_folder.path
+        input_location = input_location.rstrip("/").rpartition("/")[0] or "/"
     else:
         shards = discover_shards(
             input_folder,
@@ -156,6 +167,8 @@ def run_recipe(
             recursive=recipe.input.recursive,
             exclude=[_relative_inside(output_folder.path, input_folder.path)],
         )
+    located = resolve_recipe_paths(recipe)
+    output_location = absolute_location(output_path)
     layout = OutputLayout(output_folder)
     if force and output_folder.exists(WORK_DIR):
         output_folder.rm(WORK_DIR, recursive=True)
@@ -169,9 +182,9 @@ def run_recipe(
     todo = [shard for shard in shards if shard.stem not in completed]
 
     settings = RunSettings(
-        recipe=recipe,
-        input_path=input_path,
-        output_path=output_path,
+        recipe=located,
+        input_path=input_location,
+        output_path=output_location,
         world_size=len(shards),
         fingerprint=fingerprint,
         recipe_identity=recipe.identity(),
@@ -179,18 +192,24 @@ def run_recipe(
         output_storage_options=recipe.output.storage_options,
     )
     reporter = progress_for(progress) if isinstance(progress, str) else progress
-    phases = _Phases(recipe, settings, output_folder, shards, todo)
+    phases = _Phases(located, settings, output_folder, shards, todo)
     outcomes: list[JobOutcome] = []
     try:
         if todo or phases.finalize_pending():
-            runner = _make_runner(kind, settings, worker_count, reporter, scheduler)
-            try:
-                outcomes = phases.run(runner, reporter)
-            except KeyboardInterrupt:
-                _stop_now(runner)
-                raise
-            finally:
-                _close_quietly(runner)
+            requirements = None
+            if kind == "dask" and scheduler:
+                requirements = _worker_requirements(settings, (todo or shards or [None])[0])
+            with _model_processes(kind, recipe):
+                runner = _make_runner(
+                    kind, settings, worker_count, reporter, scheduler, requirements, ship_models, ship_models_limit
+                )
+                try:
+                    outcomes = phases.run(runner, reporter)
+                except KeyboardInterrupt:
+                    _stop_now(runner)
+                    raise
+                finally:
+                    _close_quietly(runner)
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):
             layout.remove_empty_staging()  # what killed workers left is discarded by the next run
@@ -345,6 +364,9 @@ def exit_if_spawn_bootstrap() -> None:
     import multiprocessing
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
+        from curation.executors.local_cluster import mark_spawn_bootstrap
+
+        mark_spawn_bootstrap()  # a Dask worker: the starting cluster says what to add to the script
         raise SystemExit(SPAWN_BOOTSTRAP_EXIT)
 
 
@@ -538,12 +560,61 @@ def _publish(files: dict[str, str], workdir: DataFolder, layout: OutputLayout) -
         layout.folder.mv(temporary, target)
 
 
-def _make_runner(kind: str, settings: RunSettings, workers: int, reporter: ProgressReporter, scheduler: str | None):
+def _make_runner(
+    kind: str,
+    settings: RunSettings,
+    workers: int,
+    reporter: ProgressReporter,
+    scheduler: str | None,
+    requirements=None,
+    ship_models: bool = False,
+    ship_models_limit: int | None = None,
+):
     if kind == "dask":
         from curation.executors.dask import DaskRunner
 
-        return DaskRunner(settings, reporter, scheduler=scheduler, workers=workers)
+        return DaskRunner(
+            settings,
+            reporter,
+            scheduler=scheduler,
+            workers=workers,
+            requirements=requirements,
+            ship_models=ship_models,
+            ship_models_limit=ship_models_limit,
+        )
     return local_runner(settings, workers, reporter)
+
+
+def _worker_requirements(settings: RunSettings, shard: Shard | None):
+    """What each worker of a joined cluster must see and have: the run's paths, packages and output folder."""
+    from curation.executors.cluster_check import WorkerRequirements
+
+    return WorkerRequirements.for_recipe(
+        settings.recipe,
+        input_path=settings.input_path,
+        input_options=settings.input_storage_options,
+        shard_path=f"{settings.input_path.rstrip('/')}/{shard.path}" if shard is not None else None,
+        output_path=settings.output_path,
+        output_options=settings.output_storage_options,
+    )
+
+
+def _model_processes(kind: str, recipe: Recipe):
+    """The local executor runs model stages in one model process per GPU (see ``curation.inference.service``),
+    started before its workers, which inherit where they are."""
+    if kind == "dask":
+        return contextlib.nullcontext()
+    from curation.inference.service.hosts import model_processes_for
+    from curation.inference.stage import ModelOutputs
+
+    configurations = []
+    for spec in recipe.stages:
+        if spec.step is not None:
+            if isinstance(spec.step, ModelOutputs):
+                configurations.append((spec.step.specs, spec.step.options))
+        elif issubclass(resolve_stage_class(spec.stage), ModelOutputs):
+            configurations.append(resolve_stage_class(spec.stage).engine_configuration(spec.params))
+    return model_processes_for(configurations)
 
 
 def _stop_now(runner) -> None:

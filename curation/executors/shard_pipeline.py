@@ -39,6 +39,7 @@ from curation.io.writers.base import TOKEN_COUNT_FIELD
 from curation.io.writers.naming import label_separators
 from curation.recipe.model import Recipe
 from curation.recipe.registry import build_stage, resolve_stage_class
+from curation.report.observe import OutputObserver, StageObserver
 from curation.report.stats import UNSPECIFIED_REASON, ShardResult, StageCounts
 
 ProgressCallback = Callable[[int], None]
@@ -185,17 +186,19 @@ class ShardPipeline:
         links = self._links(plan, shard)
         for _, step, _ in links:
             step.stats = Stats(str(step))
+        observers = [StageObserver(name, step) for name, step, _ in links]
         meters = [_meter(source)]
-        for _, _, function in links:
-            meters.append(_meter(function(meters[-1])))
+        for observer, (_, _, function) in zip(observers, links, strict=True):
+            meters.append(_meter(observer.leaving(function(observer.entering(meters[-1])))))
         groups = _GroupCounts(self.summary_groups if plan.last else [])
+        documents = groups.counted(meters[-1])
+        output_observer = OutputObserver() if plan.last else None
         if plan.last:
             writer = self.make_writer(staging_folder, shard.stem)
+            documents = output_observer.counted(documents)
         else:
             writer = ParquetShardWriter(staging_folder, shard.stem, compression="zstd", atomic_files=False)
-        outputs, output_tokens = _drain_into_writer(
-            writer, groups.counted(meters[-1]), shard.index, self.settings.world_size
-        )
+        outputs, output_tokens = _drain_into_writer(writer, documents, shard.index, self.settings.world_size)
         quarantine.close()
         total_seconds = time.perf_counter() - started
 
@@ -209,6 +212,7 @@ class ShardPipeline:
                     own.count,
                     _drop_reasons(step, upstream.count - own.count),
                     max(0.0, own.seconds - upstream.seconds),
+                    _own_counts(step),
                 )
             )
         kept = meters[-1].count
@@ -225,6 +229,10 @@ class ShardPipeline:
             quarantine_file=quarantine.path if quarantine.written else None,
             seconds=total_seconds,
             groups=groups.to_dict(),
+            observations={
+                "stages": [observer.to_dict() for observer in observers],
+                "output": output_observer.to_dict() if output_observer is not None else None,
+            },
         )
         files = list(outputs) + ([quarantine.path] if quarantine.written else [])
         if plan.last and plan.index > 0:
@@ -248,6 +256,7 @@ class ShardPipeline:
                 merged.stages += earlier.stages[1:-1]
                 merged.seconds += earlier.seconds
                 merged.quarantined.update(earlier.quarantined)
+                merged.observations = _joined_observations(merged.observations, earlier.observations)
             if earlier.quarantine_file:
                 source = segment_folder(self.output_folder, index)
                 with (
@@ -263,10 +272,18 @@ class ShardPipeline:
         merged.outputs = final.outputs
         merged.output_tokens = final.output_tokens
         merged.groups = final.groups
+        merged.observations = _joined_observations(merged.observations, final.observations)
         merged.quarantined.update(final.quarantined)
         merged.quarantine_file = merged.quarantine_file or final.quarantine_file
         merged.seconds += final.seconds
         return merged
+
+
+def _joined_observations(first: dict[str, Any] | None, then: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One shard's observations over two consecutive segments: stage rows in order, the later output."""
+    if first is None or then is None:
+        return first or then
+    return {"stages": first.get("stages", []) + then.get("stages", []), "output": then.get("output")}
 
 
 def _marker_body(marker: dict[str, Any], fingerprint: str, identity: dict[str, Any]) -> dict[str, Any]:
@@ -415,6 +432,22 @@ def _drop_reasons(step: PipelineStep, dropped: int) -> Counter[str]:
     if unattributed > 0:
         reasons[UNSPECIFIED_REASON] += unattributed
     return reasons
+
+
+GENERIC_STATS = frozenset({"total", "forwarded", "dropped", "doc_len", "doc_len_tokens"})
+"""datatrove's stats that every step keeps; the summary has them already as in/out/dropped."""
+
+
+def _own_counts(step: PipelineStep) -> Counter[str]:
+    """A step's own counts (``stat_update`` labels other than drops and datatrove's generic ones), as integers
+    where they are whole: ``redacted_email``, ``no_word_list_sw``, ``brands_hits``..."""
+    counts: Counter[str] = Counter()
+    for key, metric in step.stats.stats.items():
+        if key in GENERIC_STATS or key.startswith("dropped_"):
+            continue
+        total = metric.total
+        counts[key] = int(total) if float(total).is_integer() else round(float(total), 4)
+    return counts
 
 
 def _drain_into_writer(

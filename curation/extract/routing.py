@@ -13,7 +13,14 @@ and either
 - it covers less than ``coverage_below`` of the page's visible words: empty, or too short for the page (a
   listing whose items Resiliparse took for navigation), or
 - more than ``menu_share_above`` of its words sit in short lines (``short_line_word_share``): menus, link lists,
-  product grids.
+  product grids;
+
+and, with ``product_pages`` on, whatever its length, when the page declares itself a product page (schema.org
+``Product`` in JSON-LD or microdata, or Open Graph ``og:type`` ``product``). There Resiliparse's main text is long
+and looks clean, yet holds reviews, specification tabs of other items and related products that trafilatura
+removes; no signal of the text itself tells such a page from a long article, so the page's own markup does. It
+is off by default: product pages are large, and trafilatura on them costs about a quarter of the routed
+extractor's speed advantage (figures in ``docs/extraction.md``).
 
 A long main text is kept as it is: there trafilatura mostly removes little and costs the most. Of the two texts,
 trafilatura's is kept unless it is shorter than ``keep_second_above`` of Resiliparse's, which is how trafilatura
@@ -28,6 +35,7 @@ trafilatura, and checked by cross-validation (tuned on half of the pages, measur
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from curation.extract.extractors import (
@@ -42,6 +50,24 @@ from curation.extract.extractors import (
     short_line_word_share,
 )
 
+_PRODUCT_DECLARATIONS = (
+    # each starts with a literal, which the regex engine finds with a fast string search
+    re.compile(r'"@type"\s*:\s*(?:\[[^\]]{0,200}?)?"(?:https?://schema\.org/)?Product"'),  # JSON-LD, alone or in a list
+    re.compile(r"itemtype\s*=\s*[\"']?https?://schema\.org/Product\b"),  # microdata
+    re.compile(r"og:type[\"'][^>]{0,40}?content\s*=\s*[\"'](?:og:)?product\b"),  # Open Graph
+)
+
+
+def declares_product(html: str) -> bool:
+    """Whether the page declares itself a product page: schema.org ``Product`` (JSON-LD ``"@type"`` or microdata
+    ``itemtype``) or Open Graph ``og:type`` ``product``.
+
+    A product merely mentioned (``"@type": "Offer"``, a ``ProductGroup``) does not count; a ``Product`` inside a
+    listing's ``ItemList`` does, and costs one trafilatura pass. Regular expressions over the markup, case as the
+    vocabularies write it.
+    """
+    return any(pattern.search(html) is not None for pattern in _PRODUCT_DECLARATIONS)
+
 
 @dataclass(frozen=True, slots=True)
 class PageSignals:
@@ -52,12 +78,15 @@ class PageSignals:
         first_words: its number of words.
         page_words: words of the page's whole visible text.
         short_line_share: ``short_line_word_share(first_text)``.
+        declares_product: the page's markup declares a product page (``declares_product``; looked for only with
+            ``product_pages`` on).
     """
 
     first_text: str
     first_words: int
     page_words: int
     short_line_share: float
+    declares_product: bool = False
 
     @property
     def coverage(self) -> float:
@@ -74,11 +103,14 @@ class RoutingRule:
     long_text_words: int = 500
     keep_second_above: float = 0.5
     almost_nothing_share: float = 0.05
+    product_pages: bool = False
 
     def wants_second(self, signals: PageSignals) -> bool:
         """Whether Resiliparse's text looks wrong for the page, so trafilatura should run too."""
         if signals.page_words == 0 and signals.first_words == 0:
             return False  # no visible text at all: nothing for a second extractor to find
+        if self.product_pages and signals.declares_product:
+            return True
         if signals.first_words >= self.long_text_words:
             return False
         return signals.short_line_share > self.menu_share_above or signals.coverage < self.coverage_below
@@ -100,6 +132,7 @@ class RoutedExtractor(HtmlExtractor):
             (``RoutingRule``; see the module docstring).
         almost_nothing_share: both texts under this share of the page's visible words count as "almost nothing",
             and trafilatura runs again with its own fallbacks (the stage passes its ``almost_nothing_share``).
+        product_pages: send every page that declares itself a product page to trafilatura too (off by default).
         output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
     """
 
@@ -113,10 +146,11 @@ class RoutedExtractor(HtmlExtractor):
         long_text_words: int = 500,
         keep_second_above: float = 0.5,
         almost_nothing_share: float = 0.05,
+        product_pages: bool = False,
         output_format: OutputFormat = "text",
     ):
         self.rule = RoutingRule(
-            menu_share_above, coverage_below, long_text_words, keep_second_above, almost_nothing_share
+            menu_share_above, coverage_below, long_text_words, keep_second_above, almost_nothing_share, product_pages
         )
         self.first = ResiliparseExtractor(output_format=output_format)
         # Comment sections are left out: on the pages routed here they changed no F1 and cost a tenth of the time.
@@ -133,7 +167,13 @@ class RoutedExtractor(HtmlExtractor):
         """Resiliparse's main text and the routing signals, from one parse."""
         tree = parse_html(html)
         text = self.first.extract(tree)
-        return PageSignals(text, count_words(text), page_words(tree), short_line_word_share(text))
+        return PageSignals(
+            text,
+            count_words(text),
+            page_words(tree),
+            short_line_word_share(text),
+            self.rule.product_pages and declares_product(html),
+        )
 
     def second_pass(self, html: str, signals: PageSignals) -> str:
         """trafilatura's text; with its own fallbacks if both extractors found (almost) nothing."""

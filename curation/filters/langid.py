@@ -26,6 +26,7 @@ import os
 import re
 from functools import cache
 from importlib.metadata import PackageNotFoundError, distribution
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -85,6 +86,8 @@ class LanguageIdentifier(BaseFilter):
     """
 
     name = "🌍 Language ID (local fastText)"
+    path_params: ClassVar[dict[str, str]] = {"model_path": "model"}
+    """A fastText model file given instead of the wheel's lid.176 (see ``curation.recipe.paths``)."""
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ On out-of-memory a batch is halved and retried, and later batches use the halved
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -29,25 +30,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from curation.inference.batching import HostBuffer, HostBufferRing, plan_batches
+from curation.inference.batching import HostBuffer, HostBufferRing, plan_batches, static_rows
 from curation.inference.devices import (
     configure_cpu_threads,
+    cores_per_worker,
     default_tokenizer_threads,
     place,
     use_own_tokenizer_threads,
 )
-from curation.inference.loading import (
-    LoadedModel,
-    load_model,
-    load_tokenizer,
-    resolve_max_length,
-    share_model,
-    tokenizer_fingerprint,
-)
+from curation.inference.forward import BatchRunner, InferenceOutOfMemory, ModelInfo, is_out_of_memory, length_buckets
+from curation.inference.loading import load_tokenizer, resolve_max_length, tokenizer_fingerprint
 from curation.inference.options import EngineOptions, ModelSpec, OptionsError
 from curation.inference.outputs import Predictions, WindowAccumulator
 from curation.inference.quantization import QuantizationReport, compare_predictions
-from curation.inference.runner import ModelRunner
 from curation.inference.tokenization import DocumentTokenizer, TokenizedWindow
 
 logger = logging.getLogger(__name__)
@@ -55,17 +50,7 @@ logger = logging.getLogger(__name__)
 CPU_DEFAULTS = {"max_batch_tokens": 2048, "window": 512, "pad_to_multiple": 1, "max_padding": 0.05}
 GPU_DEFAULTS = {"max_batch_tokens": 65536, "window": 4096, "pad_to_multiple": 8, "max_padding": None}
 
-
-class InferenceOutOfMemory(RuntimeError):
-    """Even one row does not fit in device memory: lower max_length or use a smaller model."""
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """CUDA out-of-memory, or a CPU allocation failure: both are retried with a smaller batch."""
-    if isinstance(error, torch.OutOfMemoryError):
-        return True
-    message = str(error)
-    return isinstance(error, RuntimeError) and ("out of memory" in message or "can't allocate memory" in message)
+__all__ = ["InferenceEngine", "InferenceOutOfMemory", "is_out_of_memory"]
 
 
 @dataclass
@@ -96,8 +81,9 @@ class InferenceEngine:
 
     ``models`` is a model path or hub id, a ``ModelSpec``, or a list of them (sharing one tokenisation
     pass: they must use the same tokenizer). Options come as an ``EngineOptions`` and/or keyword
-    overrides. Build one engine per worker process: construction loads the models. One stream at a time:
-    ``predict``/``predict_stream`` are not meant to be called from several threads at once.
+    overrides. Build one engine per worker process: construction loads the models (or, with a model
+    process, connects to the process that holds them). One stream at a time: ``predict``/``predict_stream``
+    are not meant to be called from several threads at once.
     """
 
     def __init__(
@@ -109,25 +95,44 @@ class InferenceEngine:
         options = options or EngineOptions()
         self.options = replace(options, **overrides) if overrides else options
         specs = _as_specs(models)
-        self.placement = place(self.options.device, self.options.precision, self.options.autocast)
-        if self.options.quantize == "int8" and self.options.precision == "auto" and not self.placement.is_cuda:
-            self.placement = replace(self.placement, compute_dtype=torch.float32)  # int8 quantises an fp32 model
-        is_cuda = self.placement.is_cuda
-        defaults = GPU_DEFAULTS if is_cuda else CPU_DEFAULTS
-        self.torch_threads = None if is_cuda else configure_cpu_threads(self.options.torch_threads)
-        self.tokenizer_threads = self.options.tokenizer_threads or default_tokenizer_threads(is_cuda)
+        self.specs = specs
+        self.counters: Counter[str] = Counter()
+        self.remote = _wants_model_process(self.options)
         use_own_tokenizer_threads()
         self.hf_tokenizer = load_tokenizer(specs[0], self.options)
         _check_shared_tokenizer(specs, self.hf_tokenizer, self.options)
-        self.models = _load_models(specs, self.options, self.placement)
-        self.runners = _group_runners(self.models)
-        self.label_names = {m.name: m.labels for m in self.models}
-        self.max_length = resolve_max_length(self.options.max_length, self.hf_tokenizer, self.models)
+        if self.remote:
+            if self.options.quantize == "int8":
+                raise OptionsError("quantize='int8' runs in the worker's own process; set model_process: false")
+            from curation.inference.service.client import RemoteBatchRunner
+
+            self.batches = RemoteBatchRunner(specs, self.options, self.counters)
+        else:
+            placement = place(self.options.device, self.options.precision, self.options.autocast)
+            if self.options.quantize == "int8" and self.options.precision == "auto" and not placement.is_cuda:
+                placement = replace(placement, compute_dtype=torch.float32)  # int8 quantises an fp32 model
+            self.batches = BatchRunner(specs, self.options, placement, self.counters)
+        is_cuda = self.batches.placement.is_cuda
+        defaults = GPU_DEFAULTS if is_cuda else CPU_DEFAULTS
+        self.torch_threads = None if is_cuda or self.remote else configure_cpu_threads(self.options.torch_threads)
+        # a worker feeding a model process does nothing but read and tokenise: it encodes on all its cores
+        self.tokenizer_threads = self.options.tokenizer_threads or (
+            cores_per_worker() if self.remote else default_tokenizer_threads(is_cuda)
+        )
+        self.infos: list[ModelInfo] = self.batches.model_infos()
+        self.label_names = {m.name: m.labels for m in self.infos}
+        self.max_length = resolve_max_length(self.options.max_length, self.hf_tokenizer, self.infos)
         self.pad_to_multiple = self.options.pad_to_multiple or defaults["pad_to_multiple"]
         self.max_batch_tokens = max(self.options.max_batch_tokens or defaults["max_batch_tokens"], self.max_length)
         self.window = self.options.window or defaults["window"]
         self.max_padding = self.options.max_padding if self.options.max_padding is not None else defaults["max_padding"]
-        self.pad_id = self.runners[0].pad_token_id
+        self.buckets = (
+            length_buckets(self.max_length, self.options.length_buckets, self.pad_to_multiple)
+            if self.options.static_shapes
+            else None
+        )
+        self.pad_id = self.batches.pad_token_id
+        self.batches.budget = self.max_batch_tokens
         self.tokenizer = DocumentTokenizer(
             self.hf_tokenizer,
             self.max_length,
@@ -136,59 +141,87 @@ class InferenceEngine:
             max_chunks=self.options.max_chunks,
             threads=self.tokenizer_threads,
         )
-        self.counters: Counter[str] = Counter()
         self.quantization: QuantizationReport | None = None
-        self._quantization_pending = False
-        self._use_reference = False
-        self._budget = self.max_batch_tokens
+        self._quantization_pending = self.options.quantize == "int8" and not is_cuda
         self._row_capacity = max(1, self.options.max_batch_size)
         self._token_capacity = self.max_batch_tokens + self.pad_to_multiple
-        self._device_ids: torch.Tensor | None = None
-        self._device_lengths: torch.Tensor | None = None
         self._ring: HostBufferRing | None = None
         self._ahead: ThreadPoolExecutor | None = None
         self._busy = threading.Lock()
-        self._prepare_runners()
 
-    # ----------------------------------------------------------------------------------------- set-up
+    # ----------------------------------------------------------------------------------------- views
 
-    def _prepare_runners(self) -> None:
-        if self.options.quantize == "int8":
-            if self.placement.is_cuda:
-                warnings.warn("quantize='int8' is a CPU feature (dynamic quantisation); ignored on GPU", stacklevel=3)
-            elif self.placement.compute_dtype != torch.float32:
-                raise OptionsError(
-                    f"quantize='int8' quantises an fp32 model; precision {self.options.precision!r} asks for "
-                    f"{self.placement.compute_dtype}. Use precision 'fp32' with int8 (or no int8)"
-                )
-            else:
-                for runner in self.runners:
-                    runner.quantize()
-                self._quantization_pending = True
-        if self.options.compile:
-            for runner in self.runners:
-                runner.compile()
-        for runner in self.runners:
-            runner.attach_hidden_capture()
+    @property
+    def placement(self):
+        """Where the models run and in which precision (after the precision check, the precision kept)."""
+        return self.batches.placement
+
+    @property
+    def models(self):
+        """The loaded models (in this process; with a model process, what is known of them)."""
+        return getattr(self.batches, "models", self.infos)
+
+    @property
+    def runners(self):
+        return self.batches.runners
+
+    @property
+    def precision(self):
+        """The precision check's report (``None`` when there was none, or it has not finished)."""
+        return self.batches.precision
+
+    @property
+    def _budget(self) -> int:
+        return self.batches.budget
 
     def close(self) -> None:
-        """Release the tokenizer threads (the models go with the engine)."""
+        """Release the tokenizer threads and any model-process connection (the models go with the engine)."""
         self.tokenizer.close()
         if self._ahead is not None:
             self._ahead.shutdown(wait=False, cancel_futures=True)
             self._ahead = None
+        closing = getattr(self.batches, "close", None)
+        if callable(closing):
+            closing()
 
     def describe(self) -> str:
         """One line saying what runs where, for logs."""
-        names = ", ".join(f"{m.name} ({m.task}: {', '.join(m.outputs)})" for m in self.models)
-        precision = str(self.placement.compute_dtype).removeprefix("torch.")
-        if self.placement.compute_dtype != torch.float32:
-            precision += " autocast" if self.placement.autocast else " weights"
+        names = ", ".join(f"{m.name} ({m.task}: {', '.join(m.outputs)})" for m in self.infos)
         threads = f", {self.torch_threads} torch threads" if self.torch_threads else ""
+        where = f"{self.placement.device}" + (" (model process)" if self.remote else "")
+        shapes = f", static shapes {list(self.buckets)}" if self.buckets else ""
         return (
-            f"{names} on {self.placement.device} in {precision}; max_length {self.max_length}, "
-            f"{self.max_batch_tokens} tokens per batch, {self.tokenizer_threads} tokenizer thread(s){threads}"
+            f"{names} on {where} in {self.batches.describe_precision()}; max_length {self.max_length}, "
+            f"{self.max_batch_tokens} tokens per batch{shapes}, {self.tokenizer_threads} tokenizer thread(s)"
+            f"{threads}"
         )
+
+    def report(self) -> dict:
+        """How the engine ran so far: device, precision (and its check), shapes, padding and waiting; the
+        ``model_outputs`` stage puts this into the run summary."""
+        counters = self.counters
+        tokens = counters["tokens"]
+        result = dict(self.batches.report())
+        result.update(
+            {
+                "model_process": self.batches.address if self.remote else None,
+                "max_length": self.max_length,
+                "max_batch_tokens": self.max_batch_tokens,
+                "tokenizer_threads": self.tokenizer_threads,
+                "documents": counters["documents"],
+                "tokens": tokens,
+                "padded_tokens": counters["padded_tokens"],
+                "padding_overhead": round(counters["padded_tokens"] / tokens - 1, 4) if tokens else 0.0,
+                "batches": counters["batches"],
+                "oom_retries": counters["oom_retries"],
+                "waited_for_input_s": round(counters["waited_ms"] / 1000, 3),
+            }
+        )
+        if self.buckets:
+            result["length_buckets"] = list(self.buckets)
+        if self.quantization is not None:
+            result["int8"] = {"kept": self.quantization.accepted, "detail": self.quantization.describe()}
+        return result
 
     # ----------------------------------------------------------------------------------------- public
 
@@ -199,16 +232,13 @@ class InferenceEngine:
 
     def _no_predictions(self) -> Predictions:
         """Outputs for no documents: every array present, with no rows (so callers need no special case)."""
-        arrays: dict[str, dict[str, np.ndarray]] = {}
-        for model in self.models:
-            config = model.module.config
-            widths = {"label": (), "loss": (), "embedding": (config.hidden_size,)}
-            arrays[model.name] = {
-                kind: np.zeros(
-                    (0, *widths.get(kind, (config.num_labels,))), dtype=np.int64 if kind == "label" else np.float32
-                )
-                for kind in model.outputs
+        arrays = {
+            info.name: {
+                kind: np.zeros((0, *info.widths.get(kind, ())), dtype=np.int64 if kind == "label" else np.float32)
+                for kind in info.outputs
             }
+            for info in self.infos
+        }
         return Predictions(arrays, self.label_names, documents=0)
 
     def predict_stream(self, texts: Iterable[str]) -> Iterator[Predictions]:
@@ -232,12 +262,7 @@ class InferenceEngine:
 
     def _ensure_buffers(self) -> HostBufferRing:
         if self._ring is None:
-            pinned = self.placement.is_cuda
-            self._ring = HostBufferRing(self.options.host_buffers, self._token_capacity, self._row_capacity, pinned)
-            if pinned:
-                device = self.placement.device
-                self._device_ids = torch.empty(self._token_capacity, dtype=torch.int64, device=device)
-                self._device_lengths = torch.empty(self._row_capacity, dtype=torch.int64, device=device)
+            self._ring = self.batches.host_buffers(self.options.host_buffers, self._token_capacity, self._row_capacity)
         if self._ahead is None:
             self._ahead = ThreadPoolExecutor(1, thread_name_prefix="tokenize-ahead")
         return self._ring
@@ -245,6 +270,17 @@ class InferenceEngine:
     def _tokenize(self, texts: list[str]) -> tuple[TokenizedWindow, float]:
         started = time.perf_counter()
         return self.tokenizer.encode(texts), time.perf_counter() - started
+
+    def plan(self, window: TokenizedWindow):
+        """The window's batches under the current token budget (static shapes: bucketed lengths)."""
+        return plan_batches(
+            window.lengths,
+            self.batches.budget,
+            self._row_capacity,
+            self.pad_to_multiple,
+            self.max_padding,
+            buckets=self.buckets,
+        )
 
     def _feed(self, texts: Iterator[str], out: queue.Queue, stop: threading.Event, ring: HostBufferRing) -> None:
         """Feeder thread: windows of texts -> tokenised ahead -> length-sorted token-budget batches."""
@@ -261,17 +297,19 @@ class InferenceEngine:
                     break
                 window, seconds = ahead.popleft().result()
                 self.counters["tokenize_ms"] += int(1000 * seconds)
-                plans = plan_batches(
-                    window.lengths, self._budget, self._row_capacity, self.pad_to_multiple, self.max_padding
-                )
                 out.put(_WindowStart(window))
-                for plan in plans:
+                for plan in self.plan(window):
                     buffer = ring.acquire(stop)
                     if buffer is None:
                         return
-                    rows = [window.ids[r] for r in plan.rows]
-                    ids, lengths = buffer.fill(rows, plan.length, self.pad_id)
-                    out.put(_Batch(buffer, ids, lengths, window.lengths[plan.rows], plan.rows))
+                    rows = static_rows(plan.length, self.batches.budget, self._row_capacity) if self.buckets else None
+                    row_lengths = window.lengths[plan.rows]
+                    ids, lengths = buffer.fill(
+                        window.flat, window.offsets[plan.rows], row_lengths, plan.length, self.pad_id, rows
+                    )
+                    if rows is not None:
+                        row_lengths = lengths.numpy().copy()
+                    out.put(_Batch(buffer, ids, lengths, row_lengths, plan.rows))
                 out.put(_WINDOW_END)
             out.put(_END)
         except BaseException as error:
@@ -296,6 +334,11 @@ class InferenceEngine:
                 try:
                     item = ready.get_nowait()
                 except queue.Empty:
+                    if self.remote and pending:
+                        # a model process's buffers come back only once their outputs are read: with none
+                        # staged, read the oldest reply (the feeder may be waiting for that buffer)
+                        self._collect_oldest(pending)
+                        continue
                     waited = time.perf_counter()
                     item = ready.get()
                     self.counters["waited_ms"] += int(1000 * (time.perf_counter() - waited))
@@ -304,7 +347,7 @@ class InferenceEngine:
                     self._collect(pending, wait=False)
                 elif isinstance(item, _WindowStart):
                     window = item.window
-                    accumulator = WindowAccumulator(len(window.ids))
+                    accumulator = WindowAccumulator(window.rows)
                 elif item is _WINDOW_END:
                     self._collect(pending, wait=True)
                     yield self._finish_window(window, accumulator)
@@ -315,6 +358,7 @@ class InferenceEngine:
         finally:
             stop.set()
             feeder.join(timeout=5)
+            self._collect_quietly(pending)
             self._return_unused_buffers(ready, ring)
 
     @staticmethod
@@ -329,17 +373,29 @@ class InferenceEngine:
             if isinstance(item, _Batch):
                 ring.release(item.buffer)
 
+    def _collect_quietly(self, pending: deque) -> None:
+        """A stream that ends early (an error, a closed generator) still waits for the batches it sent, so
+        their buffers are free and a model process's replies do not reach the next stream."""
+        while pending:
+            _, _, _, arrived = pending.popleft()
+            if arrived is not None:
+                with contextlib.suppress(Exception):  # the error that ended the stream is the one to report
+                    arrived.synchronize()
+                finish = getattr(arrived, "finish", None)
+                if callable(finish):
+                    finish()
+
     def _finish_window(self, window: TokenizedWindow, accumulator: WindowAccumulator) -> Predictions:
-        arrays = accumulator.finish(self.models, window.row_document, window.documents, self.options.chunk_aggregate)
+        arrays = accumulator.finish(self.infos, window.row_document, window.documents, self.options.chunk_aggregate)
         self.counters["documents"] += window.documents
-        self.counters["rows"] += len(window.ids)
+        self.counters["rows"] += window.rows
         self.counters["tokens"] += window.document_tokens
         self.counters["truncated"] += window.truncated
         return Predictions(
             arrays,
             self.label_names,
             documents=window.documents,
-            rows=len(window.ids),
+            rows=window.rows,
             tokens=window.document_tokens,
             truncated=window.truncated,
         )
@@ -347,126 +403,43 @@ class InferenceEngine:
     # ----------------------------------------------------------------------------------------- running
 
     def _run_batch(self, batch: _Batch, ring: HostBufferRing, accumulator: WindowAccumulator, pending: deque) -> None:
-        if self.placement.is_cuda:
-            count, length = batch.ids.shape
-            ids = self._device_ids[: count * length].view(count, length)
-            ids.copy_(batch.ids, non_blocking=True)
-            lengths = self._device_lengths[:count]
-            lengths.copy_(batch.lengths, non_blocking=True)
-            copied = torch.cuda.Event()
-            copied.record()
-            ring.release(batch.buffer, copied)
-        else:
-            ids, lengths = batch.ids, batch.lengths
-        try:
-            self.counters["batches"] += 1
-            self.counters["padded_tokens"] += ids.numel()
-            for runner in self.runners:
-                for rows, outputs in self._forward_fitting(runner, ids, lengths, batch.row_lengths):
-                    pending.append((batch.positions[rows], outputs, accumulator, self._transfer(outputs)))
-        finally:
-            if not self.placement.is_cuda:
-                ring.release(batch.buffer)
+        def release(event=None, buffer=batch.buffer):
+            ring.release(buffer, event)
 
-    def _transfer(self, outputs: dict[str, dict[str, torch.Tensor]]) -> torch.cuda.Event | None:
-        """Start copying a batch's outputs to the host; the event says when they have arrived."""
-        if not self.placement.is_cuda:
-            return None
-        for per_model in outputs.values():
-            for kind, tensor in per_model.items():
-                per_model[kind] = tensor.to("cpu", non_blocking=True)
-        arrived = torch.cuda.Event()
-        arrived.record()
-        return arrived
+        real = len(batch.positions)
+        for rows, outputs, arrived in self.batches.run(
+            batch.ids, batch.lengths, batch.row_lengths, release, self.pad_to_multiple, buffer=batch.buffer
+        ):
+            start, stop = rows.start, min(rows.stop, real)
+            if start >= real:
+                continue  # rows of padding only (static shapes)
+            pending.append((batch.positions[start:stop], (outputs, stop - start), accumulator, arrived))
+
+    def _collect_oldest(self, pending: deque) -> None:
+        """Wait for the oldest batch in flight, then take every finished one."""
+        arrived = pending[0][3]
+        if arrived is not None:
+            arrived.synchronize()
+        self._collect(pending, wait=False)
 
     def _collect(self, pending: deque, wait: bool) -> None:
         """Move finished outputs into their window's accumulator (all of them when ``wait``)."""
         while pending:
-            positions, outputs, accumulator, arrived = pending[0]
+            positions, (outputs, count), accumulator, arrived = pending[0]
             if arrived is not None:
                 if wait:
                     arrived.synchronize()
                 elif not arrived.query():
                     return
             pending.popleft()
+            if outputs is None:
+                outputs = arrived.outputs
             for name, per_model in outputs.items():
-                accumulator.put(name, {kind: tensor.numpy() for kind, tensor in per_model.items()}, positions)
-
-    def _forward_fitting(
-        self, runner: ModelRunner, ids: torch.Tensor, lengths: torch.Tensor, row_lengths: np.ndarray
-    ) -> Iterator[tuple[slice, dict[str, dict[str, torch.Tensor]]]]:
-        """Run ``runner`` on the batch; on out-of-memory halve it (and the budget) and run the halves."""
-        todo: deque[tuple[int, int]] = deque(self._split_to_budget(0, len(row_lengths), row_lengths))
-        while todo:
-            start, end = todo.popleft()
-            length = self._padded_length(row_lengths[start:end])
-            failed: BaseException | None = None
-            try:
-                rows = row_lengths[start:end]
-                outputs = self._forward(runner, ids[start:end, :length], lengths[start:end], rows, length)
-            except Exception as error:
-                if not is_out_of_memory(error):
-                    raise
-                failed = error
-            if failed is None:
-                yield slice(start, end), outputs
-                continue
-            if end - start == 1:
-                raise InferenceOutOfMemory(
-                    f"models {runner.names}: one row of {length} tokens does not fit in memory on "
-                    f"{self.placement.device}; lower max_length or use a smaller model"
-                ) from failed
-            failed = None  # drop the traceback (and the activations it holds) before retrying
-            self._budget = max(self.max_length, (end - start) * length // 2)
-            self.counters["oom_retries"] += 1
-            logger.warning(
-                "out of memory on %s with a %dx%d batch; halving it (token budget now %d)",
-                self.placement.device,
-                end - start,
-                length,
-                self._budget,
-            )
-            if self.placement.is_cuda:
-                torch.cuda.empty_cache()
-            middle = (start + end) // 2
-            todo.extendleft([(middle, end), (start, middle)])
-
-    def _split_to_budget(self, start: int, end: int, row_lengths: np.ndarray) -> Iterator[tuple[int, int]]:
-        """Row ranges fitting the current budget (a batch planned before an out-of-memory may be larger).
-
-        Rows are sorted longest first, so the first row of a range sets its padded length.
-        """
-        while start < end:
-            length = self._padded_length(row_lengths[start : start + 1])
-            count = max(1, min(end - start, self._budget // length))
-            yield start, start + count
-            start += count
-
-    def _padded_length(self, row_lengths: np.ndarray) -> int:
-        """The batch's longest row, rounded up to ``pad_to_multiple`` unless every row has that length."""
-        longest = int(row_lengths.max())
-        if longest == int(row_lengths.min()):
-            return max(1, longest)
-        multiple = self.pad_to_multiple
-        return max(1, -(-longest // multiple) * multiple)
-
-    def _forward(
-        self, runner: ModelRunner, ids: torch.Tensor, lengths: torch.Tensor, row_lengths: np.ndarray, length: int
-    ) -> dict[str, dict[str, torch.Tensor]]:
-        """One forward pass. A batch without padding gets no attention mask at all: the model then needs no
-        mask tensor, SDPA may use its fastest (flash) kernel, and transformers does not inspect the mask's
-        contents, which on a GPU would wait for the device."""
-        if int(row_lengths.min()) == length:
-            mask = None
-        else:
-            positions = torch.arange(length, device=ids.device)
-            mask = (positions.unsqueeze(0) < lengths.unsqueeze(1)).to(torch.int64)
-        if not ids.is_contiguous():
-            ids = ids.contiguous()
-        if mask is not None and runner.pad_token_id != self.pad_id:
-            ids = ids.masked_fill(mask == 0, runner.pad_token_id)
-        with torch.inference_mode(), self.placement.autocast_context():
-            return runner.forward(ids, mask, use_reference=self._use_reference)
+                arrays = {kind: _host_array(values)[:count] for kind, values in per_model.items()}
+                accumulator.put(name, arrays, positions)
+            finish = getattr(arrived, "finish", None)
+            if callable(finish):
+                finish()
 
     # ----------------------------------------------------------------------------------------- int8
 
@@ -475,11 +448,11 @@ class InferenceEngine:
 
         Returns the kept model's outputs for those documents, so they are not computed a third time.
         """
-        self._use_reference = True
+        self.batches.use_reference = True
         try:
             reference = Predictions.concatenate(list(self._run(iter(head))), self.label_names)
         finally:
-            self._use_reference = False
+            self.batches.use_reference = False
         quantized = Predictions.concatenate(list(self._run(iter(head))), self.label_names)
         report = compare_predictions(reference, quantized, self.options.quantize_tolerance)
         self.quantization = report
@@ -493,6 +466,19 @@ class InferenceEngine:
         logger.warning(message)
         warnings.warn(message, stacklevel=3)
         return reference
+
+
+def _host_array(values) -> np.ndarray:
+    return values.numpy() if isinstance(values, torch.Tensor) else values
+
+
+def _wants_model_process(options: EngineOptions) -> bool:
+    """A model process when asked for, or by default when the executor started model processes."""
+    if options.model_process is not None:
+        return options.model_process
+    from curation.inference.service.hosts import announced_addresses
+
+    return bool(announced_addresses())
 
 
 def _as_specs(models: str | ModelSpec | Sequence[str | ModelSpec]) -> list[ModelSpec]:
@@ -524,24 +510,3 @@ def _check_shared_tokenizer(specs: list[ModelSpec], tokenizer, options: EngineOp
                 f"models {specs[0].path!r} and {spec.path!r} use different tokenizers; an engine shares one "
                 "tokenisation pass, so run them in separate engines (separate stages)"
             )
-
-
-def _load_models(specs: list[ModelSpec], options: EngineOptions, placement) -> list[LoadedModel]:
-    """Load each distinct checkpoint once; specs naming the same checkpoint and task share its module."""
-    loaded: list[LoadedModel] = []
-    by_key: dict[tuple, LoadedModel] = {}
-    for spec in specs:
-        key = (spec.path, spec.revision, spec.task)
-        model = share_model(by_key[key], spec) if key in by_key else load_model(spec, options, placement)
-        by_key.setdefault(key, model)
-        by_key.setdefault(model.checkpoint, model)
-        loaded.append(model)
-    return loaded
-
-
-def _group_runners(models: list[LoadedModel]) -> list[ModelRunner]:
-    """One runner per distinct module, in the order the models were given."""
-    groups: dict[int, list[LoadedModel]] = {}
-    for model in models:
-        groups.setdefault(id(model.module), []).append(model)
-    return [ModelRunner(members) for members in groups.values()]

@@ -19,6 +19,7 @@ This module imports nothing heavy: recipe validation uses it to check model path
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
@@ -138,6 +139,29 @@ def resolve_model_location(path: str, *, what: str = "model") -> ModelLocation:
     if _looks_like_hub_id(given):
         return ModelLocation(given, given, is_local=False)
     raise ModelLocationError(missing_model_message(given, f"{what} folder"))
+
+
+def absolute_model_location(path: str) -> str:
+    """``path`` as a location another process can use whatever its working directory: a local path made
+    absolute here (``~`` expanded); a hub id (``hf://org/name``, or a clear ``org/name`` that is not a folder
+    here), a bare name that is no file here (``gpt2``, a bundled model's name) and a URL (``s3://...``)
+    unchanged. Nothing is checked: ``check_model_location`` says what is wrong.
+    """
+    given = str(path)
+    if given.startswith(HUB_SCHEME) or ("://" in given and not given.startswith("file://")):
+        return given
+    local = Path(given).expanduser()
+    if not (given and local.exists()) and (_looks_like_hub_id(given) or _is_bare_name(given)):
+        return given
+    if given.startswith("file://"):
+        return "file://" + os.path.abspath(os.path.expanduser(given[len("file://") :]))
+    return os.path.abspath(local)
+
+
+def _is_bare_name(given: str) -> bool:
+    """A name without any path separator that is no file or folder here (``gpt2``, ``all-MiniLM-L6-v2``): a
+    hub id without an organisation or a name a stage maps to a bundled model, never a relative path."""
+    return bool(given) and "/" not in given and os.sep not in given and not given.startswith(("~", "."))
 
 
 def missing_model_message(given: str, what: str = "model", *, hub: bool = True) -> str:

@@ -88,7 +88,15 @@ class EngineOptions:
         from Ampere on; CPUs with AVX512-BF16 or AMX), fp16 on an older GPU, fp32 on other CPUs; ``fp32``
         for exact scores. ``autocast`` True runs reduced precision as mixed precision (weights stay fp32,
         matmuls in bf16/fp16, normalisations in fp32); False casts the weights themselves; ``None``
-        (default): mixed precision on GPU, cast weights on CPU.
+        (default): on a GPU with native bf16 the precision check decides; mixed precision on another GPU;
+        cast weights on CPU.
+    Precision check
+        ``precision_check``: ``None`` (default) checks where ``precision`` and ``autocast`` are left to the
+        engine on a GPU with native bf16; ``True`` also on a CPU with native bf16; ``False`` never (a GPU
+        then runs bf16 autocast). The first ``precision_check_docs`` rows run in fp32 and in each candidate
+        (bf16 weights, then bf16 autocast); the fastest whose outputs stay within ``precision_tolerance``
+        of fp32 (absolute, on probabilities, scores and logits; 1 - cosine on embeddings; no label flipped
+        but near ties) is kept, fp32 if none.
     Batching
         ``max_length``: tokens per row (``None``: what the tokenizer and model allow, at most 512).
         ``max_batch_tokens``: padded tokens per batch (``None``: 65536 on GPU, where large batches fill the
@@ -115,7 +123,19 @@ class EngineOptions:
     Loading
         ``allow_unsafe_weights``: also load pickle-based ``.bin`` weights (safetensors only by default).
         ``trust_remote_code``: run a model's own Python code from its folder or the hub.
-        ``compile``: ``torch.compile`` the models (dynamic shapes; pays a compile time once per worker).
+        ``compile``: ``torch.compile`` the models (dynamic shapes unless ``static_shapes``; pays a compile
+        time once per worker).
+    Static shapes
+        ``static_shapes``: pad every batch to one of a fixed set of shapes: lengths from ``length_buckets``
+        (``None``: an eighth, a quarter, half, three quarters and all of ``max_length``), rows to what the
+        token budget holds at that length (short batches get rows of padding). With ``compile`` each shape
+        is compiled once per worker; ``cuda_graphs`` also replays each as a CUDA graph (``torch.compile``
+        mode ``reduce-overhead``). Off by default: it pays only where measured faster.
+    Model process
+        ``model_process``: run the models in a separate process that CPU workers feed through shared memory
+        (``curation.inference.service``): ``None`` (default) when the executor started model processes (it
+        does on a machine with GPUs); ``True`` always (on CPU too; an error when none was started);
+        ``False`` never.
     """
 
     device: str = "auto"
@@ -141,6 +161,13 @@ class EngineOptions:
     trust_remote_code: bool = False
     compile: bool = False
     host_buffers: int = 4
+    precision_check: bool | None = None
+    precision_tolerance: float = 0.02
+    precision_check_docs: int = 64
+    static_shapes: bool = False
+    length_buckets: tuple[int, ...] | None = None
+    cuda_graphs: bool = False
+    model_process: bool | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -170,6 +197,16 @@ class EngineOptions:
             problems.append(f"chunk_overlap must be 0 or more (got {self.chunk_overlap})")
         if not self.quantize_tolerance >= 0:  # also refuses NaN
             problems.append(f"quantize_tolerance must be 0 or more (got {self.quantize_tolerance})")
+        if not self.precision_tolerance >= 0:
+            problems.append(f"precision_tolerance must be 0 or more (got {self.precision_tolerance})")
+        if self.precision_check_docs < 1:
+            problems.append(f"precision_check_docs must be at least 1 (got {self.precision_check_docs})")
+        if self.length_buckets is not None:
+            object.__setattr__(self, "length_buckets", tuple(self.length_buckets))
+            if not self.length_buckets or any(int(b) < 1 for b in self.length_buckets):
+                problems.append(f"length_buckets must be lengths of at least 1 (got {self.length_buckets})")
+        if self.cuda_graphs and not self.static_shapes:
+            problems.append("cuda_graphs needs static_shapes: a CUDA graph replays one fixed shape")
         if self.quantize_check_docs < 1:
             problems.append(f"quantize_check_docs must be at least 1 (got {self.quantize_check_docs})")
         if (

@@ -45,10 +45,18 @@ class ModelRunner:
         for member in self.members:
             member.module = self.module  # no reference to the discarded copy is left
 
-    def compile(self) -> None:
-        self.module = torch.compile(self.module, dynamic=True)
+    def replace_module(self, module: torch.nn.Module) -> None:
+        """Run ``module`` from now on (another precision of the same model, chosen by the precision check)."""
+        self.module = module
+        for member in self.members:
+            member.module = module
 
-    def attach_hidden_capture(self) -> None:
+    def compile(self, dynamic: bool = True, mode: str | None = None) -> None:
+        """``torch.compile`` the module: with dynamic shapes, or one graph per static shape (``mode``
+        ``reduce-overhead`` replays each shape as a CUDA graph)."""
+        self.module = torch.compile(self.module, dynamic=dynamic, mode=mode)
+
+    def attach_hidden_capture(self, extra: list[torch.nn.Module] | None = None) -> None:
         """A classifier's last hidden states, for its embedding output, without returning every layer's.
 
         A forward hook on the encoder (``base_model``) keeps its first output; the classification head runs
@@ -57,7 +65,7 @@ class ModelRunner:
         if self.task != "classify" or not self.wants_hidden:
             return
         captured = self._captured
-        for module in (self.module, self.reference_module):
+        for module in (self.module, self.reference_module, *(extra or [])):
             if module is None or id(module) in self._hooked:
                 continue
             base = getattr(module, "_orig_mod", module).base_model
@@ -65,13 +73,19 @@ class ModelRunner:
             self._hooked.add(id(module))
 
     def forward(
-        self, ids: torch.Tensor, mask: torch.Tensor | None, use_reference: bool = False
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor | None,
+        use_reference: bool = False,
+        module: torch.nn.Module | None = None,
     ) -> dict[str, dict[str, torch.Tensor]]:
         """Each member's requested outputs for one batch, reduced on the device (call under inference mode).
 
-        ``mask`` is the attention mask, or None for a batch without padding.
+        ``mask`` is the attention mask, or None for a batch without padding. ``module`` runs another copy of
+        the model (a precision the precision check compares) instead of the current one.
         """
-        module = self.reference_module if use_reference and self.reference_module is not None else self.module
+        if module is None:
+            module = self.reference_module if use_reference and self.reference_module is not None else self.module
         if self.task == "perplexity":
             loss = mean_token_loss(module, ids, mask)
             return {m.name: {"loss": loss} for m in self.members}

@@ -13,6 +13,7 @@ order they came.
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from typing import Any, Literal
 
@@ -76,29 +77,22 @@ class ModelOutputs(PipelineStep):
         trust_remote_code: bool = False,
         engine_options: dict[str, Any] | None = None,
     ):
+        arguments = {name: value for name, value in locals().items() if name not in ("self", "__class__")}
         super().__init__()
-        self.specs = _specs(model, model_name, outputs, task, normalize_embeddings, pooling)
-        self.options = _engine_options(
-            engine_options,
-            device=device,
-            precision=precision,
-            max_length=max_length,
-            max_batch_tokens=max_batch_tokens,
-            window=window,
-            long_documents=long_documents,
-            chunk_overlap=chunk_overlap,
-            chunk_aggregate=chunk_aggregate,
-            max_chunks=max_chunks,
-            torch_threads=torch_threads,
-            tokenizer_threads=tokenizer_threads,
-            quantize=quantize,
-            quantize_tolerance=quantize_tolerance,
-            allow_unsafe_weights=allow_unsafe_weights,
-            trust_remote_code=trust_remote_code,
-        )
+        self.specs, self.options = _configure(arguments)
         self.decimals = decimals
         self._engine = None
         self.load()  # now, once per worker process, so a bad model fails the run at start-up
+
+    @classmethod
+    def engine_configuration(cls, params: dict[str, Any]) -> tuple[list[ModelSpec], EngineOptions]:
+        """The model specs and engine options these recipe parameters give, without loading anything (the
+        executor starts model processes with them before its workers)."""
+        bound = inspect.signature(cls.__init__).bind(None, **params)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        arguments.pop("self")
+        return _configure(arguments)
 
     @classmethod
     def model_locations(cls, params: dict[str, Any]) -> dict[str, str]:
@@ -175,6 +169,21 @@ class ModelOutputs(PipelineStep):
                     array = array[:, 0]
                 columns[field] = array.tolist()
         return columns
+
+
+def _configure(arguments: dict[str, Any]) -> tuple[list[ModelSpec], EngineOptions]:
+    """(specs, engine options) from the stage's arguments (see ``ModelOutputs``)."""
+    specs = _specs(
+        arguments["model"],
+        arguments["model_name"],
+        arguments["outputs"],
+        arguments["task"],
+        arguments["normalize_embeddings"],
+        arguments["pooling"],
+    )
+    own = {"model", "model_name", "outputs", "task", "normalize_embeddings", "pooling", "decimals", "engine_options"}
+    named = {name: value for name, value in arguments.items() if name not in own}
+    return specs, _engine_options(arguments["engine_options"], **named)
 
 
 def _engine_options(extra: dict[str, Any] | None, **named: Any) -> EngineOptions:

@@ -6,6 +6,7 @@ Layout of an output directory::
     _markers/<stem>.done.json      completion marker: the shard's counts and output files
     _quarantine/<stem>.jsonl       quarantined records of that shard, if any
     summary.json                   the run's summary
+    report.html                    the visual run report (``curation.report.html``)
     _work/...                      state of global stages (dedup); intermediate shards until the run completes
     .staging/<token>/...           work in progress; never read, removed on the next run
 
@@ -30,10 +31,11 @@ QUARANTINE_DIR = "_quarantine"
 STAGING_DIR = ".staging"
 WORK_DIR = "_work"
 SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"
 DONE_SUFFIX = ".done.json"
 PENDING_SUFFIX = ".pending.json"
 RUN_OWN_NAMES = frozenset(
-    name.casefold() for name in (MARKERS_DIR, QUARANTINE_DIR, STAGING_DIR, WORK_DIR, SUMMARY_FILE)
+    name.casefold() for name in (MARKERS_DIR, QUARANTINE_DIR, STAGING_DIR, WORK_DIR, SUMMARY_FILE, REPORT_FILE)
 )
 """Top-level names the run writes itself; no output file or routing folder may take one (compared casefolded,
 as case-insensitive filesystems do)."""

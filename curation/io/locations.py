@@ -4,10 +4,15 @@ Resolving them first turns the usual mistakes into one-line errors before any wo
 filesystem package is not installed (``s3://`` without ``s3fs`` names the package and the extra to install),
 an unknown URL scheme, an output path that is an existing file. An input path that is a single file is a run
 over that one shard.
+
+Local paths are made absolute on the machine that starts a run (``absolute_location``) before anything is sent
+to workers: a Dask worker runs in a working directory of its own, often on another machine, where a relative
+path names something else. URLs (``s3://``, ``gs://``, ``memory://``, ...) pass through unchanged.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +49,37 @@ def _protocol(url: str) -> str:
     return get_protocol(url)
 
 
+LOCAL_PROTOCOLS = ("file", "local")
+LOCAL_URL_PREFIXES = ("file://", "local://")
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names a location through a filesystem other than this machine's (``s3://b/x``, a
+    chained ``simplecache::s3://...``); ``file://`` URLs and plain paths are local."""
+    return _protocol(path) not in LOCAL_PROTOCOLS
+
+
+def absolute_location(path: str) -> str:
+    """``path`` made absolute in this process's working directory (``~`` expanded); URLs unchanged.
+
+    A ``file://`` URL keeps its scheme. Symbolic links are kept as written: on a cluster, the name under
+    which every machine mounts a shared folder is what must travel, not where it points on this one.
+    """
+    if is_url(path):
+        return path
+    for prefix in LOCAL_URL_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + os.path.abspath(os.path.expanduser(path[len(prefix) :]))
+    return os.path.abspath(os.path.expanduser(path))
+
+
 def open_folder(url: str, storage_options: dict[str, Any] | None, role: str) -> DataFolder:
     """A ``DataFolder`` for ``url``; ``LocationError`` when its filesystem cannot be used here.
 
     ``role`` (``input``, ``output``) names the location in messages.
     """
     protocol = _protocol(url)
-    if protocol not in ("file", "local"):
+    if protocol not in LOCAL_PROTOCOLS:
         _check_filesystem(url, protocol, role)
     try:
         return get_datafolder((url, dict(storage_options or {})))

@@ -2,7 +2,8 @@
 
 Prints the audit table (target vs realised share per source and stage) and writes ``mixture.json``.
 Exit codes: 0 done; 1 some files failed (rerun to continue); 2 the mixture, its inputs or its output
-folder are wrong, or a target cannot be met (nothing was written).
+folder are wrong, a target cannot be met, or the Dask workers lack a file or package the mixture needs
+(nothing was written).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def add_parser(subcommands: argparse._SubParsersAction) -> argparse.ArgumentPars
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+    from curation.executors.cluster_check import WorkerEnvironmentError
     from curation.mix.execution import ExecutorError
     from curation.mix.loader import MixtureError, load_mixture
     from curation.mix.manifest import MANIFEST_FILE, render_audit
@@ -61,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             progress="none" if args.quiet else args.progress,
         )
-    except (MixtureError, MixInputError, InfeasibleMixtureError, MixOutputError, ExecutorError) as error:
+    except (
+        MixtureError,
+        MixInputError,
+        InfeasibleMixtureError,
+        MixOutputError,
+        ExecutorError,
+        WorkerEnvironmentError,
+    ) as error:
         print(f"curate: {error}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:

@@ -8,7 +8,9 @@ runner instead of the recipe executors, with the same guarantees where they matt
 - ``local``: a ``spawn`` process pool (in-process with one worker). Workers die with the parent
   (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan still writing.
 - ``dask``: one task per job on an embedded ``LocalCluster`` or an existing scheduler; a task on a killed
-  worker is retried by the scheduler, which the commit protocol makes safe.
+  worker is retried by the scheduler, which the commit protocol makes safe. On an existing cluster every worker
+  is checked first, as for ``curate run`` (``curation.executors.cluster_check``): the mixture's files, the
+  client's package versions, the output folder; a worker that joins later checks itself before its first job.
 
 Outcomes come back in job order whatever order jobs finish in, so results never depend on the executor.
 """
@@ -24,7 +26,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from curation.executors.cluster_check import ClusterCheck, WorkerEnvironmentError, WorkerRequirements, describe_problems
 from curation.executors.local import _die_with_parent, default_workers
+from curation.executors.probe import check_worker
 from curation.report.progress import ProgressReporter, SilentProgress
 
 
@@ -63,6 +67,23 @@ def run_job(job: MixJob, expected: tuple[type[BaseException], ...] = ()) -> tupl
         return "error", traceback.format_exc(), False
 
 
+def run_checked_job(
+    job: MixJob, expected: tuple[type[BaseException], ...], check: dict[str, Any] | None
+) -> tuple[str, Any, bool]:
+    """``run_job`` on a Dask worker that first runs the run's worker check if it joined after the start."""
+    if check is not None:
+        from distributed import get_worker
+
+        worker = get_worker()
+        checked = worker.__dict__.setdefault("_curation_mix_checked", set())
+        if worker.address not in check["checked"] and check["token"] not in checked:
+            answer = check_worker(check)
+            if answer["problems"]:
+                return "environment_error", answer, True
+            checked.add(check["token"])
+    return run_job(job, expected)
+
+
 class MixRunner:
     """Runs batches of mixture jobs on one executor for the whole run."""
 
@@ -74,7 +95,10 @@ class MixRunner:
         scheduler: str | None = None,
         progress: ProgressReporter | None = None,
         stream: Any = None,
+        requirements: WorkerRequirements | None = None,
     ):
+        """``requirements``: what every worker of a cluster joined with ``scheduler`` must see and have; checked
+        before the first job (``WorkerEnvironmentError``)."""
         if kind not in ("local", "dask"):
             raise ExecutorError(f"executor {kind!r} is not one of: local, dask")
         if scheduler and kind != "dask":
@@ -85,18 +109,29 @@ class MixRunner:
         self._pool: ProcessPoolExecutor | None = None
         self._client = None
         self._cluster = None
+        self._check: ClusterCheck | None = None
+        self._late_check: dict[str, Any] | None = None
         if kind == "dask":
             self._start_dask(scheduler, stream)
+            if scheduler is not None and requirements is not None:
+                self._check = ClusterCheck(self._client, requirements, stream)
+                try:
+                    self._check.run()
+                except BaseException:
+                    self.close()
+                    raise
+                self._late_check = self._check.late_request()
 
     def _start_dask(self, scheduler: str | None, stream: Any) -> None:
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from curation.executors.local_cluster import start_local_cluster
 
         try:
             if scheduler is None:
-                self._cluster = LocalCluster(
+                self._cluster, self._client = start_local_cluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
                 )
-                self._client = Client(self._cluster)
             elif scheduler.endswith(".json"):
                 self._client = Client(scheduler_file=scheduler)
             else:
@@ -174,7 +209,9 @@ class MixRunner:
 
         batch = uuid.uuid4().hex[:12]
         futures = {
-            self._client.submit(run_job, job, expected, key=f"curate-mix-{batch}-{job.key}", pure=False): index
+            self._client.submit(
+                run_checked_job, job, expected, self._late_check, key=f"curate-mix-{batch}-{job.key}", pure=False
+            ): index
             for index, job in enumerate(jobs)
         }
         results: dict[int, tuple[str, Any, bool]] = {}
@@ -184,6 +221,8 @@ class MixRunner:
                 results[index] = future.result()
             except Exception as error:  # KilledWorker after the allowed retries, or a lost scheduler
                 results[index] = ("error", f"{type(error).__name__}: {error}", False)
+            if results[index][0] == "environment_error":
+                raise WorkerEnvironmentError(describe_problems([results[index][1]], 1))
             self._report(results[index], documents)
         return results
 
@@ -192,6 +231,9 @@ class MixRunner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         try:
+            if self._check is not None:
+                self._check.close()
+                self._check = None
             if self._client is not None:
                 self._client.close()
         finally:

@@ -27,13 +27,15 @@ import orjson
 from datatrove.io import DataFolder, get_datafolder
 
 from curation.io.layout import MARKERS_DIR, STAGING_DIR, OutputLayout
+from curation.io.locations import absolute_location
 from curation.io.shards import ShardDiscoveryError
 from curation.mix.execution import MixRunner, Outcome
 from curation.mix.inputs import InputReadError, InputShard, discover_input_shards
+from curation.mix.locations import located_mixture, located_scan_spec, worker_requirements
 from curation.mix.manifest import MANIFEST_FILE, build_manifest
 from curation.mix.model import Mixture
 from curation.mix.plan import CandidatePool, MixPlan, Planner
-from curation.mix.scan import CONTAMINATION_COUNT, ScanError, ScanJob, ScanSpec, ShardScan
+from curation.mix.scan import CONTAMINATION_COUNT, ScanError, ScanJob, ShardScan
 from curation.mix.token_cache import tokenizer_identity
 from curation.mix.write import WriteJob, WriteSettings
 from curation.report.progress import ProgressReporter, progress_for
@@ -96,18 +98,27 @@ def run_mixture(
     storage_options: dict[str, Any] | None = None,
 ) -> MixReport:
     """Build the mixture into ``output_path`` (or, with ``dry_run``, only plan it and write nothing)."""
+    from curation.executors.runner import exit_if_spawn_bootstrap
+
+    exit_if_spawn_bootstrap()  # a worker process re-running a script that has no ``__main__`` guard
     if output_path is None and not dry_run:
         raise MixOutputError("no output directory: pass --output")
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    located = located_mixture(mixture)
+    output_location = absolute_location(output_path) if output_path else None
     try:
-        shards = discover_input_shards(mixture, output_path)
+        shards = discover_input_shards(located, output_location)
     except (ShardDiscoveryError, InputReadError) as error:
         raise MixInputError([str(error)]) from error
     reporter = progress_for(progress) if isinstance(progress, str) else progress
-    runner = MixRunner(executor, workers=workers, scheduler=scheduler, progress=reporter)
+    requirements = None
+    if executor == "dask" and scheduler:
+        output_checked = None if dry_run else output_location
+        requirements = worker_requirements(located, shards, output_checked, dict(storage_options or {}))
+    runner = MixRunner(executor, workers=workers, scheduler=scheduler, progress=reporter, requirements=requirements)
     try:
-        spec = ScanSpec.from_mixture(mixture)
+        spec = located_scan_spec(mixture, located)
         outcomes = runner.map(
             "scan",
             [ScanJob(spec, shard) for shard in shards],
@@ -129,7 +140,7 @@ def run_mixture(
         plan = Planner(mixture, pool, dict(excluded)).plan()
         fingerprint = plan_fingerprint(mixture, shards, scans)
         settings = WriteSettings(
-            output_path=output_path or "",
+            output_path=output_location or "",
             format=mixture.output.format,
             codec=mixture.output.codec,
             row_group_rows=mixture.output.row_group_rows,

@@ -54,6 +54,8 @@ DATATROVE_DOWNLOADS: dict[str, Download] = {
     "C4BadWordsFilter": Download(
         "the C4 bad-words list of each document's language from GitHub (LDNOOBW; a list already in datatrove's "
         "asset cache, ~/.cache/huggingface/assets/datatrove, is reused)",
+        "flagged_words (the same LDNOOBW lists, shipped with the package; drops by the share of flagged words, "
+        "so medical, educational and news text survives)",
     ),
     "LanguageFilter": Download(
         "the fastText lid.176 model (backend ft176, from dl.fbaipublicfiles.com) or GlotLID (backend glotlid, "
@@ -73,7 +75,8 @@ DATATROVE_DOWNLOADS: dict[str, Download] = {
     "URLFilter": Download(
         "the public suffix list from publicsuffix.org (tldextract, on first use; its bundled copy only after the "
         "network fails)",
-        "set TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS to an empty string, so tldextract uses its bundled copy",
+        "url_filter (the same filter and UT1 list, with tldextract's bundled suffix list), or set "
+        "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS to an empty string, so tldextract uses its bundled copy",
     ),
     "CCNetPerplexityStats": Download(
         "KenLM and SentencePiece models from the Hugging Face hub (edugp/kenlm), and " + SUFFIX_LIST

@@ -30,6 +30,7 @@ STAGE_AREAS = (
     "curation.inference",
     "curation.classify",
     "curation.topics",
+    "curation.safety",
     "curation.synth",
 )
 """Subpackages that may declare stages: each has a cheap ``STAGES = {"name": "module:Class"}`` in its

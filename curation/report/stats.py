@@ -27,6 +27,8 @@ class StageCounts:
     docs_out: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    counts: Counter[str] = field(default_factory=Counter)
+    """The stage's own counts besides drops (``redacted_email``, ``no_word_list``, ``<list>_hits``...)."""
 
     @property
     def dropped_total(self) -> int:
@@ -42,19 +44,30 @@ class StageCounts:
         self.docs_out += other.docs_out
         self.dropped.update(other.dropped)
         self.seconds += other.seconds
+        self.counts.update(other.counts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        row = {
             "name": self.name,
             "in": self.docs_in,
             "out": self.docs_out,
             "dropped": dict(sorted(self.dropped.items())),
             "seconds": round(self.seconds, 4),
         }
+        if self.counts:
+            row["counts"] = dict(sorted(self.counts.items()))
+        return row
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StageCounts:
-        return cls(data["name"], data["in"], data["out"], Counter(data.get("dropped", {})), data.get("seconds", 0.0))
+        return cls(
+            data["name"],
+            data["in"],
+            data["out"],
+            Counter(data.get("dropped", {})),
+            data.get("seconds", 0.0),
+            Counter(data.get("counts", {})),
+        )
 
 
 @dataclass
@@ -75,6 +88,9 @@ class ShardResult:
     groups: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     """Documents and tokens written per value of the metadata fields stages ask to count (``summary_groups``):
     ``{field: {value: {"documents": n, "tokens": n}}}``."""
+    observations: dict[str, Any] | None = None
+    """What the report shows beyond counts (``curation.report.observe``): per-stage metric histograms, drop
+    examples, characters and tokens; output composition and lengths. None in markers of older runs."""
 
     @property
     def dropped(self) -> Counter[str]:
@@ -107,6 +123,7 @@ class ShardResult:
             "seconds": round(self.seconds, 4),
             "extra": self.extra,
             "groups": self.groups,
+            "observations": self.observations,
         }
 
     @classmethod
@@ -124,6 +141,7 @@ class ShardResult:
             seconds=data.get("seconds", 0.0),
             extra=dict(data.get("extra", {})),
             groups=dict(data.get("groups", {})),
+            observations=data.get("observations"),
         )
 
 

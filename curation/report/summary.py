@@ -78,6 +78,10 @@ def build_summary(
     }
 
 
+SHOWN_COUNTS = 8
+"""A stage's own counts printed under the table (the largest first); summary.json has them all."""
+
+
 def plural(count: int, noun: str) -> str:
     """``1 doc``, ``2 docs``, ``1,200 docs``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
@@ -118,6 +122,12 @@ def render_summary(summary: dict[str, Any], stream: TextIO | None = None) -> Non
             f"{stage['seconds']:.2f}",
         )
     console.print(table)
+    for stage in totals["stages"]:
+        counts = stage.get("counts") or {}
+        if counts:
+            shown = sorted(counts.items(), key=lambda item: -item[1])[:SHOWN_COUNTS]
+            more = f", … {len(counts) - len(shown)} more in summary.json" if len(counts) > len(shown) else ""
+            console.print(f"{stage['name']}: " + ", ".join(f"{key} {value:,}" for key, value in shown) + more)
     shards = summary["shards"]
     outside = shards.get("completed_outside_selection", 0)
     console.print(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from datatrove.data import Document, DocumentsPipeline
@@ -29,7 +29,7 @@ from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curation.synth.backends import check_backend_spec, make_backend
+from curation.synth.backends import LOCAL_BACKEND_KINDS, check_backend_spec, make_backend
 from curation.synth.backends.base import Backend, ChatRequest, SamplingParams, payload_hash
 from curation.synth.cache import RequestCache, RequestKey
 from curation.synth.dispatch import ANSWERED, Dispatcher, Job
@@ -83,8 +83,14 @@ class Rubric(BaseModel):
         return tuple(messages)
 
 
-def load_rubric(reference: str) -> Rubric:
-    """A built-in rubric by id (``educational_value``) or a rubric YAML file by path."""
+def load_rubric(reference: str | dict[str, Any]) -> Rubric:
+    """A built-in rubric by id (``educational_value``), a rubric YAML file by path, or a rubric as a mapping
+    (what ``curate annotate`` puts in its recipe, so that a changed rubric file is a changed recipe).
+
+    ``RubricError`` (with the file) when it is missing, does not validate, or holds a bad Jinja2 prompt.
+    """
+    if isinstance(reference, dict):
+        return _validated(reference, "the inline rubric")
     path = Path(reference).expanduser()
     if not path.is_file():
         path = RUBRIC_DIR / f"{reference}.yaml"
@@ -93,14 +99,21 @@ def load_rubric(reference: str) -> Rubric:
             raise RubricError(f"no rubric {reference!r}: give a YAML file or a built-in id ({known})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise RubricError(f"{path}: {error}") from error
+    return _validated(data, str(path))
+
+
+def _validated(data: Any, origin: str) -> Rubric:
+    try:
         rubric = Rubric.model_validate(data)
         for prompt in (rubric.system, rubric.user):
             if prompt:
                 _compiled(prompt)
-    except (yaml.YAMLError, ValidationError, TypeError) as error:
-        raise RubricError(f"{path}: {error}") from error
+    except (ValidationError, TypeError) as error:
+        raise RubricError(f"{origin}: {error}") from error
     except Exception as error:  # a Jinja2 syntax error
-        raise RubricError(f"{path}: the prompt is not a valid Jinja2 template: {error}") from error
+        raise RubricError(f"{origin}: the prompt is not a valid Jinja2 template: {error}") from error
     return rubric
 
 
@@ -135,7 +148,7 @@ class LLMAnnotate(PipelineStep):
 
     Args:
         backend: ``{kind: openai | transformers | vllm, ...}`` as for ``synth_generate``.
-        rubric: a built-in rubric id or a rubric YAML path.
+        rubric: a built-in rubric id, a rubric YAML path, or the rubric itself as a mapping.
         temperature, top_p, seed: sampling, sent on every request (greedy by default: one reading per rubric).
         max_tokens: cap on the answer; default: the rubric's.
         score_field: metadata field for the score.
@@ -143,12 +156,22 @@ class LLMAnnotate(PipelineStep):
     """
 
     name = "🏷️ LLM annotate"
+    path_params: ClassVar[dict[str, str]] = {"cache": "write"}
+    """The request cache file it writes (see ``curation.recipe.paths``)."""
     type = "🧠 - GENERATE"
+
+    @classmethod
+    def path_params_for(cls, params: dict[str, Any]) -> dict[str, str]:
+        """A local backend's ``model`` is a model folder (or hub id); an HTTP backend's is a served model's name."""
+        backend = params.get("backend")
+        if isinstance(backend, dict) and backend.get("kind") in LOCAL_BACKEND_KINDS:
+            return {"backend.model": "model"}
+        return {}
 
     def __init__(
         self,
         backend: dict[str, Any],
-        rubric: str = "educational_value",
+        rubric: str | dict[str, Any] = "educational_value",
         temperature: float = 0.0,
         top_p: float = 1.0,
         seed: int = 0,

@@ -28,12 +28,14 @@ def add_parsers(subcommands: argparse._SubParsersAction) -> None:
     annotate.add_argument("--glob", help="glob selecting input shards")
     annotate.add_argument("--workers", "-w", type=int, default=1, help="worker processes (default 1)")
     annotate.add_argument("--executor", choices=["local", "dask"], help="executor kind (default: local)")
+    annotate.add_argument("--force", action="store_true", help="redo scored shards (answers still come from the cache)")
     annotate.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     annotate.set_defaults(handler=run_annotate)
 
     report = subcommands.add_parser("synth-report", help="yield per filter step and request ledger of a synth run")
     report.add_argument("output_dir", help="output folder of a run with synth stages")
     report.add_argument("--show", type=int, default=0, metavar="N", help="also print N kept rows")
+    report.add_argument("--cache", help="the run's request cache, when the recipe put it elsewhere (`cache:`)")
     report.set_defaults(handler=run_report)
 
 
@@ -47,6 +49,7 @@ def work_folder(labels: str) -> Path:
 def annotate_recipe(args: argparse.Namespace):
     """The recipe to run: ``--recipe`` or the stage alone, with the command line's overrides applied."""
     from curation.recipe import load_recipe, recipe_from_dict
+    from curation.synth.annotate import load_rubric
 
     if args.recipe:
         data = load_recipe(args.recipe).model_dump(exclude_none=True)
@@ -68,6 +71,9 @@ def annotate_recipe(args: argparse.Namespace):
     params["backend"] = backend
     if args.rubric:
         params["rubric"] = args.rubric
+    # the rubric's content goes into the recipe, so that an edited rubric file is a changed recipe (a rerun
+    # says so instead of reusing shards scored with the old rubric)
+    params["rubric"] = load_rubric(params.get("rubric", "educational_value")).model_dump()
     data["output"] = {**data.get("output", {}), "format": "parquet"}
     return recipe_from_dict(data, args.recipe or "curate annotate")
 
@@ -88,6 +94,7 @@ def run_annotate(args: argparse.Namespace) -> int:
             glob=args.glob,
             workers=args.workers,
             executor=args.executor,
+            force=args.force,
             progress="none" if args.quiet else "auto",
         )
     except (ShardDiscoveryError, WorkerStartupError, ValueError) as error:  # recipe, rubric, backend, run set-up
@@ -107,7 +114,7 @@ def run_report(args: argparse.Namespace) -> int:
     from curation.synth.report import report, sample_rows
 
     try:
-        print(report(args.output_dir))
+        print(report(args.output_dir, cache=args.cache))
         if args.show:
             print("\n" + sample_rows(args.output_dir, args.show))
     except FileNotFoundError as error:

@@ -54,6 +54,10 @@ META_OPENING_PATTERNS = (
     r"^here(?:'s| is| are) (?:a|an|the|your|some)\b",
     r"\b(?:rewritten|paraphrased|revised|requested) (?:version|text|article|chapter)\b",
     r"\bthe (?:text|article|passage|document|material|web page) (?:above|below|provided)\b",
+    # the answer judging itself or the source instead of being the text ("This is a perfect summary of ...")
+    r"^(?:this|that|the above) is (?:a|an) (?:\w+ ){0,2}(?:summary|paraphrase|rewrite|rewording|version)\b",
+    r"\bthe (?:text|article|passage|document|summary) (?:effectively|clearly|successfully|accurately) "
+    r"(?:conveys|captures|summari[sz]es|presents)\b",
 )
 META_CLOSING_PATTERNS = (
     r"\bi hope (?:this|that|it) helps\b",

@@ -15,7 +15,7 @@ template, version, rollout), so rollouts differ from each other and every rerun 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from datatrove.data import Document, DocumentsPipeline
@@ -23,7 +23,7 @@ from datatrove.io import DataFolder
 from datatrove.pipeline.base import PipelineStep
 
 from curation.synth import records as R
-from curation.synth.backends import check_backend_spec, make_backend
+from curation.synth.backends import LOCAL_BACKEND_KINDS, check_backend_spec, make_backend
 from curation.synth.backends.base import Backend, ChatRequest, Completion, SamplingParams, payload_hash
 from curation.synth.cache import RequestCache, RequestKey
 from curation.synth.dispatch import ANSWERED, Dispatcher, Job
@@ -47,7 +47,17 @@ class SynthGenerate(PipelineStep):
     """
 
     name = "🤖 synth generate"
+    path_params: ClassVar[dict[str, str]] = {"cache": "write"}
+    """The request cache file it writes (see ``curation.recipe.paths``)."""
     type = "🧠 - GENERATE"
+
+    @classmethod
+    def path_params_for(cls, params: dict[str, Any]) -> dict[str, str]:
+        """A local backend's ``model`` is a model folder (or hub id); an HTTP backend's is a served model's name."""
+        backend = params.get("backend")
+        if isinstance(backend, dict) and backend.get("kind") in LOCAL_BACKEND_KINDS:
+            return {"backend.model": "model"}
+        return {}
 
     def __init__(
         self,

@@ -33,7 +33,7 @@ def yield_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "out": stage["out"],
                 "kept": stage["out"] / stage["in"] if stage["in"] else None,
                 "of_answers": stage["out"] / answers if answers else None,
-                "dropped": dict(sorted(stage["dropped"].items(), key=lambda item: -item[1])),
+                "dropped": dict(sorted(stage["dropped"].items(), key=lambda item: (-item[1], item[0]))),
             }
         )
     return rows
@@ -80,17 +80,23 @@ def sample_rows(output_dir: str | Path, count: int, chars: int = 800) -> str:
     return "\n\n".join(parts) if parts else "(no rows kept)"
 
 
-def report(output_dir: str | Path) -> str:
-    """The yield table and the request ledger of a run's output folder, as text."""
+def report(output_dir: str | Path, cache: str | Path | None = None) -> str:
+    """The yield table and the request ledger of a run's output folder, as text.
+
+    ``cache``: the request cache file, when the recipe gave ``cache:``; default: the output folder's.
+    ``FileNotFoundError`` when the folder has no ``summary.json`` or a given cache does not exist.
+    """
     from curation.synth.generate_stage import CACHE_FILE
 
     output = Path(output_dir)
+    if cache is not None and not Path(cache).is_file():
+        raise FileNotFoundError(f"{cache} does not exist: give the cache file the recipe's `cache:` names")
     summary_path = output / "summary.json"
     if not summary_path.is_file():
         raise FileNotFoundError(f"{summary_path} does not exist: run the recipe first")
     rows = yield_table(json.loads(summary_path.read_text()))
     text = render_markdown(rows) if rows else "(no generation step in this run)"
-    ledger = request_ledger(output / CACHE_FILE)
+    ledger = request_ledger(Path(cache) if cache is not None else output / CACHE_FILE)
     if ledger is not None:
         text += (
             f"\n\nrequest cache: {ledger['answered']:,} answered, {ledger['failed']:,} failed, "

@@ -18,7 +18,7 @@ Topic names come from each document's ``topic_name``; keywords from ``topics.jso
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pyarrow as pa
@@ -57,6 +57,8 @@ class SynthRequests(GlobalStage):
     """
 
     name = "📝 synth requests"
+    path_params: ClassVar[dict[str, str]] = {"templates": "read", "topics_file": "read"}
+    """Template files (built-in ids stay as they are) and the topics file it reads (``curation.recipe.paths``)."""
 
     def __init__(
         self,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -88,6 +88,8 @@ class TopicCluster(GlobalStage):
     """
 
     name = "🗂️ topic cluster"
+    path_params: ClassVar[dict[str, str]] = {"topic_model": "read", "model_path": "write"}
+    """A saved topic model it assigns against and the folder it saves its own to (``curation.recipe.paths``)."""
     summary_groups = ("topic_id",)
     """Metadata fields the run summary counts documents and tokens of, per value."""
 

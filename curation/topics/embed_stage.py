@@ -55,6 +55,8 @@ class TopicEmbed(PipelineStep):
     """
 
     name = "🧭 Topic embedding"
+    path_params: ClassVar[dict[str, str]] = {"model": "model", "cache_path": "write"}
+    """The encoder folder and the embedding cache it writes (see ``curation.recipe.paths``)."""
     type = "🔢 - INFERENCE"
     resources: ClassVar[dict[str, int]] = {"GPU": 1}
 

@@ -25,6 +25,9 @@ BACKEND_KINDS = {
     "vllm": "curation.synth.backends.vllm_offline:VLLMBackend",
 }
 
+LOCAL_BACKEND_KINDS = ("transformers", "vllm")
+"""Backends whose ``model`` is a model folder or hub id loaded in the worker (an HTTP backend's is a name)."""
+
 
 def backend_class(kind: str) -> type[Backend]:
     """The class behind a backend kind (imported on demand)."""
