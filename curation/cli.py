@@ -132,6 +132,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from curation.classify.train_cli import add_parser as add_train_parser
 
     add_train_parser(commands)
+    from curation.classify.compare_cli import add_parser as add_compare_parser
+
+    add_compare_parser(commands)
     from curation.mix.cli import add_parser as add_mix_parser
 
     add_mix_parser(commands)
@@ -163,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stages": _stages,
         "evaluate": _evaluate,
         "train": _train,
+        "compare": _compare,
         "mix": _mix,
         "check": _check,
         "report": _report,
@@ -344,6 +348,12 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from curation.classify.train_cli import run
+
+    return run(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from curation.classify.compare_cli import run
 
     return run(args)
 

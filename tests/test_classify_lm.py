@@ -58,7 +58,7 @@ def tiny_lm(tmp_path_factory) -> Path:
 
 
 def _reference(lm: Path, framed: list[str], answer_ids: list[int]) -> np.ndarray:
-    """P("1") / (P("0") + P("1")) from the causal LM's own next-token logits, one text at a time."""
+    """P("Yes") / (P("No") + P("Yes")) from the causal LM's own next-token logits, one text at a time."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -73,10 +73,10 @@ def _reference(lm: Path, framed: list[str], answer_ids: list[int]) -> np.ndarray
     return np.asarray(values)
 
 
-def test_the_score_is_the_lms_probability_of_1_among_the_answers(tiny_lm, tmp_path):
+def test_the_score_is_the_lms_probability_of_yes_among_the_answers(tiny_lm, tmp_path):
     folder = build_lm_classifier(str(tiny_lm), tmp_path / "lm-classifier", max_document_tokens=64)
     settings = load_prompt(folder)
-    assert (folder / "model.safetensors").is_file() and settings["answers"] == ["0", "1"]
+    assert (folder / "model.safetensors").is_file() and settings["answers"] == ["No", "Yes"]
     stage = LMQualityScore(model=str(folder), device="cpu", precision="fp32", decimals=6)
     documents = [Document(text=t, id=str(i)) for i, t in enumerate(TEXTS)]
     kept = list(stage.run(iter(documents)))

@@ -113,3 +113,29 @@ def test_cli_reports_data_that_does_not_fit_the_card(tmp_path, capsys):
     code = train_main([str(REPO / "classifiers/quality"), "--data", str(tmp_path / "d.jsonl"), "-o", str(tmp_path)])
     assert code == 2
     assert "labels ['spam'] are not in the card's labels" in capsys.readouterr().err
+
+
+def test_every_split_reports_the_word_count_beside_the_auc(trained):
+    from curation.classify.train_cli import format_metrics
+
+    for part in ("validation", "held_out"):
+        overall = trained.card.metrics[part]["overall"]
+        assert 0.0 <= overall["word_count_auc"] <= 1.0 and 0.0 <= overall["length_controlled_auc"] <= 1.0
+    first = format_metrics(trained.card.metrics).splitlines()[0]
+    assert "word_count_auc" in first and "length_controlled_auc" in first
+
+
+def test_a_held_out_source_far_below_validation_draws_a_warning():
+    from curation.classify.evaluation import source_warnings
+    from curation.classify.train_cli import format_metrics
+
+    report = {
+        "validation": {"overall": {"n": 100, "accuracy": 0.95}, "per_source": {}},
+        "held_out": {
+            "overall": {"n": 60, "accuracy": 0.6},
+            "per_source": {"wiki": {"n": 30, "accuracy": 0.22}, "news": {"n": 30, "accuracy": 0.9}},
+        },
+    }
+    warnings = source_warnings(report)
+    assert len(warnings) == 1 and "'wiki'" in warnings[0] and "training sources" in warnings[0]
+    assert "WARNING" in format_metrics({**report, "warnings": warnings})

@@ -102,3 +102,75 @@ def test_a_roberta_family_encoder_trains_through_the_same_path(quality_data, tmp
     report = train_classifier(REPO / "classifiers/quality", quality_data, tmp_path / "model", overrides=overrides)
     assert report.card.metrics["validation"]["overall"]["roc_auc"] > 0.7
     assert (report.model_dir / "model.safetensors").is_file()
+
+
+def test_a_frozen_encoder_leaves_the_encoder_as_it_was_and_trains_the_head(tiny_base, quality_data, tmp_path):
+    from safetensors.torch import load_file
+
+    overrides = {**FAST, "base_model": str(tiny_base), "epochs": 2, "learning_rate": 1e-2, "freeze_encoder": True}
+    report = train_classifier(REPO / "classifiers/quality", quality_data, tmp_path / "model", overrides=overrides)
+    base = load_file(str(tiny_base / "model.safetensors"))
+    trained = load_file(str(report.model_dir / "model.safetensors"))
+    encoder = [k for k in trained if k.startswith("bert.") and "pooler" not in k]
+    assert encoder and all(
+        (trained[k] == base[k.removeprefix("bert.")]).all() for k in encoder if k.removeprefix("bert.") in base
+    ), "every encoder weight is the base model's"
+    head = [k for k in trained if k.startswith(("classifier.", "bert.pooler."))]
+    changed = [
+        k
+        for k in head
+        if k.removeprefix("bert.") not in base or not (trained[k] == base[k.removeprefix("bert.")]).all()
+    ]
+    assert "classifier.weight" in changed and "bert.pooler.dense.weight" in changed, "the head was trained"
+    assert report.card.metrics["validation"]["overall"]["n"] > 0, "measured like any other model folder"
+
+
+def test_chunked_training_reads_whole_documents_and_scores_the_mean_of_their_windows(tiny_base, tmp_path):
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from curation.classify.hf_trainer import _encode
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    long_text = " ".join(["The committee approved the budget after a long debate."] * 40)
+    examples = [LabeledExample(long_text, "high"), LabeledExample("Home | About", "low")]
+    rows = _encode(tokenizer, examples, {"low": 0, "high": 1}, max_length=32, max_chunks=3)
+    assert rows.labels == [1, 1, 1, 0], "three windows of the long document, each with its label; one short row"
+    assert all(len(ids) <= 32 for ids in rows.encodings["input_ids"])
+
+    data = build_quality_set(None, sample_docs=120)
+    write_labeled(tmp_path / "labels.jsonl", data)
+    # 1e-3 for one epoch ranks the training texts but leaves every score within 1e-4 of the class prior: the
+    # windows of any document would then score alike and chunked and head-only could not be told apart.
+    overrides = {**FAST, "base_model": str(tiny_base), "epochs": 1, "learning_rate": 5e-3, "long_documents": "chunk"}
+    report = train_classifier(
+        REPO / "classifiers/quality", tmp_path / "labels.jsonl", tmp_path / "m", overrides=overrides
+    )
+    assert report.card.long_documents == "chunk"
+    model = open_model(str(report.model_dir), {"device": "cpu", "precision": "fp32"})
+    assert model.engine.options.long_documents == "chunk" and model.engine.options.max_chunks == report.card.max_chunks
+    head_only = open_model(str(report.model_dir), {"device": "cpu", "precision": "fp32", "long_documents": "truncate"})
+
+    # A document of the kind the model was trained on: a good article's head, then boilerplate and spam.
+    max_length = report.card.max_length
+    good = next(e.text for e in data if e.label == "high" and len(tokenizer(e.text)["input_ids"]) > max_length)
+    first_window_end = tokenizer(good, return_offsets_mapping=True)["offset_mapping"][max_length - 2][1]
+    mixed = good[:first_window_end] + "\n" + "\n".join(e.text for e in data if e.label == "low")
+    windows = tokenizer(
+        mixed, max_length=max_length, truncation=True, return_overflowing_tokens=True, return_tensors="pt", padding=True
+    )
+    assert len(windows["input_ids"]) > report.card.max_chunks, "the text runs past the windows the card reads"
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    reference = AutoModelForSequenceClassification.from_pretrained(report.model_dir).eval()
+    with torch.no_grad():
+        inputs = {k: v[: report.card.max_chunks] for k, v in windows.items() if k != "overflow_to_sample_mapping"}
+        per_window = reference(**inputs).logits.softmax(-1).numpy()
+    assert np.ptp(per_window[:, 1]) > 1e-3, "the windows score differently, so their mean differs from the head's"
+
+    chunked, truncated = model.predict([mixed]), head_only.predict([mixed])
+    np.testing.assert_allclose(truncated[0], per_window[0], atol=1e-5, err_msg="head-only scores the first window")
+    np.testing.assert_allclose(chunked[0], per_window.mean(axis=0), atol=1e-5, err_msg="the mean of the windows")
+    assert not np.allclose(chunked, truncated, atol=1e-4), "the windows after the first change the score"

@@ -46,9 +46,13 @@ class ClassifierCard(_Strict):
     score_range: tuple[float, float] = (0.0, 1.0)
     base_model: str = "all-MiniLM-L6-v2"
     max_length: int = Field(256, ge=8)
+    long_documents: Literal["truncate", "chunk"] = "truncate"
+    """``truncate``: a document is scored on its first ``max_length`` tokens. ``chunk``: on up to ``max_chunks``
+    windows of ``max_length`` tokens, their outputs averaged (transformers models; trained the same way)."""
+    max_chunks: int = Field(4, ge=1)
     threshold: float = 0.5
     labels_made_by: str = ""
-    backend: Literal["transformers", "fasttext"] | None = None
+    backend: Literal["transformers", "fasttext", "combiner"] | None = None
     """Set in a model folder's card: which library reads the weights."""
     metrics: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict)
@@ -83,16 +87,34 @@ class FastTextSettings(_Strict):
     lowercase: bool = False
 
 
+class CombinerSettings(_Strict):
+    """What the combiner (``trainer: combiner``) combines and how it is measured.
+
+    ``signals`` are ``curation.classify.signals`` specs: a kind name (``word_count``, ``rules``,
+    ``perplexity``, ``lm_yes``) or a mapping with ``kind`` and its parameters (``{kind: perplexity,
+    max_tokens: 256}``, ``{kind: classifier, model: build/models/quality-fasttext}``).
+    """
+
+    signals: list[str | dict[str, Any]] = Field(default_factory=lambda: ["word_count", "rules", "perplexity"])
+    C: float = Field(1.0, gt=0)
+    """Inverse L2 regularisation of the logistic regression (features are standardised)."""
+    folds: int = Field(5, ge=2)
+    repeats: int = Field(5, ge=1)
+    """Repeats of the k-fold cross-validation behind the card's figures (each with its own fold assignment)."""
+
+
 class TrainingRecipe(_Strict):
     """How ``curate train`` trains a classifier; every field has a default, the card supplies the rest.
 
     ``trainer`` ``transformers`` fine-tunes ``base_model`` (any Hugging Face encoder); ``fasttext`` trains a
-    fastText model on CPU in seconds. Training stops when the validation loss has not improved for
-    ``patience`` evaluations and keeps the best model. ``hold_out_sources`` are left out of training and
-    validation entirely, and reported separately (does the classifier generalise to a source it never saw?).
+    fastText model on CPU in seconds; ``combiner`` fits a logistic regression over quality signals
+    (``curation.classify.combiner``), measured by cross-validation rather than a split. Training stops when the
+    validation loss has not improved for ``patience`` evaluations and keeps the best model.
+    ``hold_out_sources`` are left out of training and validation entirely, and reported separately (does the
+    classifier generalise to a source it never saw?).
     """
 
-    trainer: Literal["transformers", "fasttext"] = "transformers"
+    trainer: Literal["transformers", "fasttext", "combiner"] = "transformers"
     base_model: str | None = None
     max_length: int | None = Field(None, ge=8)
     epochs: float = Field(5, gt=0)
@@ -111,7 +133,15 @@ class TrainingRecipe(_Strict):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     """auto: bf16 on a GPU that has it, fp16 on one that does not, fp32 on CPU."""
     gradient_checkpointing: bool = False
+    freeze_encoder: bool = False
+    """Train only the head (the pooler, when the model has one, and the classification or regression layer) on
+    a frozen encoder: FineWeb-Edu's recipe, a fast option beside full fine-tuning (no backward pass through
+    the encoder). Use a larger learning rate (FineWeb-Edu: 3e-4) and more epochs."""
+    long_documents: Literal["truncate", "chunk"] | None = None
+    """Override the card's: ``chunk`` trains on every ``max_length`` window of a document (up to the card's
+    ``max_chunks``, each with the document's label) and scores the mean over the windows."""
     fasttext: FastTextSettings = Field(default_factory=FastTextSettings)
+    combiner: CombinerSettings = Field(default_factory=CombinerSettings)
 
 
 def _load_yaml(path: Path) -> dict:

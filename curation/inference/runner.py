@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from curation.inference.loading import LoadedModel
+from curation.inference.losses import mean_token_loss
 from curation.inference.outputs import device_outputs
 from curation.inference.quantization import quantize_int8
 
@@ -85,6 +86,9 @@ class ModelRunner:
         """
         if module is None:
             module = self.reference_module if use_reference and self.reference_module is not None else self.module
+        if self.task == "perplexity":
+            loss = mean_token_loss(module, ids, mask)
+            return {m.name: {"loss": loss} for m in self.members}
         self._captured.clear()
         try:
             result = module(input_ids=ids, attention_mask=mask)
