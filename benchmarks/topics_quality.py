@@ -11,16 +11,24 @@ one run, on the same documents:
   default encoder is all-MiniLM-L6-v2 too); run only where ``bertopic`` is importable (install it in a
   separate benchmark environment, never in the project's).
 
-NMI and ARI against the labels at k = number of classes and k = 4x (BERTopic chooses its own number of
-topics; its outliers, topic -1, count as one cluster, and the share it leaves unassigned is reported).
-For each class, the keywords of the topic holding most of its documents, and whether they name the class
-(one of a few cue words for the class among the topic's top 5 keywords).
+NMI and ARI against the labels at k = number of classes and k = 4x, as mean ± sample standard deviation
+over ``--seeds`` seeds (0, 1, ...) for every k-means method: ours gets the seed as its ``seed`` parameter
+(sample, k-means++ seeding), scikit-learn's ``KMeans`` as ``random_state``, so seed-to-seed spread is
+measured next to the difference between methods. BERTopic chooses its own number of topics and runs once
+(UMAP without a fixed ``random_state``, as its defaults do); it gets two rows: its outliers (topic -1)
+counted as one cluster over all documents, and its assigned documents only (the outliers left out of the
+score, which favours it: the hardest documents are the ones it leaves out); the share it leaves unassigned
+is reported. For each class, the keywords of the topic holding most of its documents at seed 0, and
+whether they name the class (one of a few cue words for the class among the topic's top 5 keywords).
 
-    PYTHONPATH=$PWD /work/bench-venv/bin/python benchmarks/topics_quality.py
+    PYTHONPATH=$PWD /work/bench-venv/bin/python benchmarks/topics_quality.py [--seeds 5] [--data r8_test]
+
+The MiniLM vectors are cached under ``build/bench/topics`` after the first run.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import random
@@ -78,7 +86,7 @@ def embeddings(name: str, texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def ours(ids: list[str], texts: list[str], vectors: np.ndarray, tag: str, k: int) -> tuple[list[int], dict]:
+def ours(ids: list[str], texts: list[str], vectors: np.ndarray, tag: str, k: int, seed: int) -> tuple[list[int], dict]:
     from curation import parse_recipe, run_recipe
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +103,9 @@ def ours(ids: list[str], texts: list[str], vectors: np.ndarray, tag: str, k: int
                 }
             )
             pq.write_table(table, shards / f"part-{shard}.parquet")
-        recipe = parse_recipe(f"name: topics-quality\nstages:\n  - stage: topic_cluster\n    params: {{k: {k}}}\n")
+        recipe = parse_recipe(
+            f"name: topics-quality\nstages:\n  - stage: topic_cluster\n    params: {{k: {k}, seed: {seed}}}\n"
+        )
         report = run_recipe(recipe, input_path=str(shards), output_path=f"{tmp}/out", workers=2, progress="none")
         assert report.ok, report.summary["shards"]["failures"]
         topic_of = {}
@@ -106,19 +116,16 @@ def ours(ids: list[str], texts: list[str], vectors: np.ndarray, tag: str, k: int
     return [topic_of[i] for i in ids], {t["id"]: t["keywords"] for t in topics["topics"]}
 
 
-def kmeans(vectors: np.ndarray, k: int) -> list[int]:
+def kmeans(vectors: np.ndarray, k: int, seed: int) -> list[int]:
     from sklearn.cluster import KMeans
 
-    return KMeans(k, random_state=0).fit_predict(vectors).tolist()
+    return KMeans(k, random_state=seed).fit_predict(vectors).tolist()
 
 
-def tfidf_kmeans(texts: list[str], k: int) -> list[int]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    matrix = TfidfVectorizer(stop_words="english").fit_transform(texts)
+def tfidf_kmeans(matrix, k: int, seed: int) -> list[int]:
     from sklearn.cluster import KMeans
 
-    return KMeans(k, random_state=0).fit_predict(matrix).tolist()
+    return KMeans(k, random_state=seed).fit_predict(matrix).tolist()
 
 
 def bertopic(texts: list[str], vectors: np.ndarray) -> tuple[list[int], dict] | None:
@@ -147,34 +154,67 @@ def dominant(labels: list[str], clusters: list[int], keywords: dict) -> dict[str
     return result
 
 
+METHODS = ("ours: topic_cluster", "MiniLM + KMeans", "TF-IDF + KMeans")
+
+
+def fit(method: str, ids, texts, vectors, matrix, tag: str, k: int, seed: int) -> tuple[list[int], dict | None]:
+    """One fit of one of ``METHODS``: the topic of every document and, for ours, the topics' keywords."""
+    if method == "ours: topic_cluster":
+        return ours(ids, texts, vectors, tag, k, seed)
+    if method == "MiniLM + KMeans":
+        return kmeans(vectors, k, seed), None
+    return tfidf_kmeans(matrix, k, seed), None
+
+
+def spread(values: list[float]) -> str:
+    """``mean ± sd`` (sample standard deviation; just the value for one seed)."""
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per k-means method (default 5)")
+    parser.add_argument("--data", nargs="+", default=["bbc_news", "r8_test"], choices=["bbc_news", "r8_test"])
+    parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic even where it is installed")
+    args = parser.parse_args()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     from curation.topics.encoder import encoder_identity
 
     tag = encoder_identity("all-MiniLM-L6-v2").tag
+    print(f"NMI / ARI: mean ± sd over seeds 0..{args.seeds - 1}; seconds: mean per fit")
     print("| data | method | k | NMI | ARI | unassigned | seconds |")
     print("|---|---|---:|---:|---:|---:|---:|")
     notes = []
-    for name in ("bbc_news", "r8_test"):
+    for name in args.data:
         ids, texts, labels = load(name)
         classes = len(set(labels))
         vectors = embeddings(name, texts)
+        matrix = TfidfVectorizer(stop_words="english").fit_transform(texts)
         for k in (classes, 4 * classes):
-            rows = []
-            started = time.perf_counter()
-            clusters, keywords = ours(ids, texts, vectors, tag, k)
-            rows.append(("ours: topic_cluster", clusters, time.perf_counter() - started, keywords))
-            started = time.perf_counter()
-            rows.append(("MiniLM + KMeans", kmeans(vectors, k), time.perf_counter() - started, None))
-            started = time.perf_counter()
-            rows.append(("TF-IDF + KMeans", tfidf_kmeans(texts, k), time.perf_counter() - started, None))
-            for method, found, seconds, words in rows:
-                nmi, ari = scores(labels, found)
-                print(f"| {name} | {method} | {k} | {nmi:.3f} | {ari:.3f} | 0.0% | {seconds:.1f} |", flush=True)
-                if words is not None:
-                    for label, (topic, top, named) in dominant(labels, found, words).items():
-                        notes.append(
-                            f"{name} k={k} ours: {label} -> topic {topic} {top} {'names it' if named else 'NO'}"
-                        )
+            for method in METHODS:
+                nmis, aris, seconds = [], [], []
+                for seed in range(args.seeds):
+                    started = time.perf_counter()
+                    found, words = fit(method, ids, texts, vectors, matrix, tag, k, seed)
+                    seconds.append(time.perf_counter() - started)
+                    nmi, ari = scores(labels, found)
+                    nmis.append(nmi)
+                    aris.append(ari)
+                    if words is not None and seed == 0:
+                        for label, (topic, top, named) in dominant(labels, found, words).items():
+                            notes.append(
+                                f"{name} k={k} ours: {label} -> topic {topic} {top} {'names it' if named else 'NO'}"
+                            )
+                print(
+                    f"| {name} | {method} | {k} | {spread(nmis)} | {spread(aris)} | 0.0% | {np.mean(seconds):.1f} |",
+                    flush=True,
+                )
+                print(f"  per seed NMI {[round(v, 3) for v in nmis]}", file=sys.stderr, flush=True)
+        if args.no_bertopic:
+            continue
         started = time.perf_counter()
         found = bertopic(texts, vectors)
         if found is None:
@@ -186,7 +226,15 @@ def main() -> None:
         outliers = sum(c == -1 for c in clusters) / len(clusters)
         count = len(set(clusters) - {-1})
         print(
-            f"| {name} | BERTopic defaults | {count} | {nmi:.3f} | {ari:.3f} | {100 * outliers:.1f}% | {seconds:.1f} |"
+            f"| {name} | BERTopic defaults, outliers as a cluster | {count} | {nmi:.3f} | {ari:.3f} "
+            f"| {100 * outliers:.1f}% | {seconds:.1f} |"
+        )
+        kept = [i for i, c in enumerate(clusters) if c != -1]
+        nmi, ari = scores([labels[i] for i in kept], [clusters[i] for i in kept])
+        print(
+            f"| {name} | BERTopic defaults, assigned documents only | {count} | {nmi:.3f} | {ari:.3f} "
+            f"| {100 * outliers:.1f}% left out | |",
+            flush=True,
         )
         for label, (topic, top, named) in dominant(labels, clusters, words).items():
             notes.append(f"{name} BERTopic: {label} -> topic {topic} {top} {'names it' if named else 'NO'}")
