@@ -125,7 +125,7 @@ def model_alone(folder: Path, device: torch.device, config, peak: float | None, 
     from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(folder), dtype=torch.bfloat16, attn_implementation="sdpa", local_files_only=True
+        str(folder), dtype=torch.bfloat16, attn_implementation="sdpa", local_files_only=True, trust_remote_code=False
     )
     model = model.eval().to(device)
     generator = torch.Generator().manual_seed(0)

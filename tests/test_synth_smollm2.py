@@ -27,7 +27,10 @@ def test_smollm2_answers_over_http_as_it_does_locally():
     question = "List two facts about rivers, one per line, each starting with '- '."
     requests = [
         ChatRequest(({"role": "user", "content": question},), SamplingParams(0.0, 1.0, 24, 0), "- "),
-        ChatRequest(({"role": "user", "content": "What is the capital of France?"},), SamplingParams(0.7, 0.9, 16, 3)),
+        ChatRequest(({"role": "user", "content": "What is the capital of France?"},), SamplingParams(0.0, 1.0, 16, 0)),
+        # seeded sampling: what a sampled answer says depends on the model's numerics, so only the equality of
+        # the served and the local answer is checked for it
+        ChatRequest(({"role": "user", "content": "Name a large river."},), SamplingParams(0.7, 0.9, 16, 3)),
     ]
     with ChatServer(BackendResponder(local), model="smollm2") as server:
         client = OpenAIHTTPBackend("smollm2", base_url=server.base_url, prefill=True)
@@ -41,7 +44,7 @@ def test_smollm2_answers_over_http_as_it_does_locally():
         answers = asyncio.run(ask())
     direct = local.generate(requests)
     assert [a.text for a in answers] == [d.text for d in direct]
-    listed, capital = answers
+    listed, capital, _sampled = answers
     assert listed.text.startswith("- ") and len(listed.text.split()) >= 4
     assert "paris" in capital.text.lower()
     for answer in answers:

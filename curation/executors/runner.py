@@ -613,7 +613,9 @@ def _model_processes(kind: str, recipe: Recipe):
             if isinstance(spec.step, ModelOutputs):
                 configurations.append((spec.step.specs, spec.step.options))
         elif issubclass(resolve_stage_class(spec.stage), ModelOutputs):
-            configurations.append(resolve_stage_class(spec.stage).engine_configuration(spec.params))
+            configuration = resolve_stage_class(spec.stage).engine_configuration(spec.params)
+            if configuration is not None:
+                configurations.append(configuration)
     return model_processes_for(configurations)
 
 

@@ -138,7 +138,7 @@ def _hub_kwargs(spec: ModelSpec, options: EngineOptions) -> dict[str, Any]:
 @functools.lru_cache(maxsize=4)
 def _gguf_tokenizer(folder: str, gguf_file: str):
     """A GGUF file's tokenizer, converted once per process (the conversion takes seconds)."""
-    return AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file, local_files_only=True)
+    return AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file, local_files_only=True, trust_remote_code=False)
 
 
 def load_tokenizer(spec: ModelSpec, options: EngineOptions):
@@ -318,7 +318,12 @@ def _gguf_module(cls, folder: str, gguf_file: str, dtype: torch.dtype, device: s
     transformers_logging.disable_progress_bar()  # de-quantisation draws a bar per tensor
     try:
         module, info = cls.from_pretrained(
-            folder, gguf_file=gguf_file, local_files_only=True, dtype=dtype, output_loading_info=True
+            folder,
+            gguf_file=gguf_file,
+            local_files_only=True,
+            dtype=dtype,
+            output_loading_info=True,
+            trust_remote_code=False,
         )
     finally:
         transformers_logging.enable_progress_bar()

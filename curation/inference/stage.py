@@ -85,9 +85,15 @@ class ModelOutputs(PipelineStep):
         self.load()  # now, once per worker process, so a bad model fails the run at start-up
 
     @classmethod
-    def engine_configuration(cls, params: dict[str, Any]) -> tuple[list[ModelSpec], EngineOptions]:
+    def engine_configuration(cls, params: dict[str, Any]) -> tuple[list[ModelSpec], EngineOptions] | None:
         """The model specs and engine options these recipe parameters give, without loading anything (the
-        executor starts model processes with them before its workers)."""
+        executor starts model processes with them before its workers).
+
+        None for a subclass with parameters of its own (a classifier or safety stage) that does not say how
+        they map to the engine: its models then load in each worker, as they do without model processes.
+        """
+        if cls.__init__ is not ModelOutputs.__init__ and cls.engine_configuration.__func__ is _BASE_CONFIGURATION:
+            return None
         bound = inspect.signature(cls.__init__).bind(None, **params)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
@@ -169,6 +175,9 @@ class ModelOutputs(PipelineStep):
                     array = array[:, 0]
                 columns[field] = array.tolist()
         return columns
+
+
+_BASE_CONFIGURATION = ModelOutputs.engine_configuration.__func__
 
 
 def _configure(arguments: dict[str, Any]) -> tuple[list[ModelSpec], EngineOptions]:

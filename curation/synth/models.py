@@ -96,10 +96,10 @@ def load_causal_lm(reference: str, device: str = "cpu", dtype: str = "auto", tru
         torch_dtype = getattr(torch, dtype)
     kwargs = source.kwargs()
     tokenizer = AutoTokenizer.from_pretrained(source.folder, trust_remote_code=trust_remote_code, **kwargs)
-    model_kwargs = dict(kwargs, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+    model_kwargs = dict(kwargs, dtype=torch_dtype)
     if not source.gguf_file:
         model_kwargs["use_safetensors"] = True
-    model = AutoModelForCausalLM.from_pretrained(source.folder, **model_kwargs)
+    model = AutoModelForCausalLM.from_pretrained(source.folder, trust_remote_code=trust_remote_code, **model_kwargs)
     model.eval().requires_grad_(False).to(device)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
