@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from curation.checks.config import ChecksFile
-from curation.recipe.loader import RecipeProblem, validation_problems
+from curation.recipe.loader import RecipeProblem, problems_message, validation_problems, yaml_error_problem
 
 
 class ChecksFileError(ValueError):
@@ -21,8 +21,7 @@ class ChecksFileError(ValueError):
     def __init__(self, source: str, problems: list[RecipeProblem]):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {p.field}: {p.message}" if p.field else f"{source}: {p.message}" for p in problems]
-        super().__init__("invalid checks file\n" + "\n".join(lines))
+        super().__init__(problems_message("checks file", source, problems))
 
 
 def load_checks(path: str | Path) -> ChecksFile:
@@ -40,10 +39,7 @@ def parse_checks(text: str, source: str = "<checks>") -> ChecksFile:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ChecksFileError(source, [RecipeProblem("", f"{where}not valid YAML: {what}")]) from error
+        raise ChecksFileError(source, [yaml_error_problem(error)]) from error
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ChecksFileError(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from curation.mix.model import ANY, NATURAL, Mixture, Range, StageSpec, check_name
 from curation.mix.selection import merge_ranges
+from curation.recipe.loader import problems_message, yaml_error_problem
 
 SHARE_TOLERANCE = 1e-9
 _TYPE_TAGS = ("function-", "list[", "dict[", "literal[", "union[", "tuple[", "json-or-python[", "lax-or-strict[")
@@ -36,8 +37,7 @@ class MixtureError(ValueError):
     def __init__(self, source: str, problems: list[MixtureProblem]):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {p.field}: {p.message}" if p.field else f"{source}: {p.message}" for p in problems]
-        super().__init__("invalid mixture\n" + "\n".join(lines))
+        super().__init__(problems_message("mixture", source, problems))
 
 
 def load_mixture(path: str | Path) -> Mixture:
@@ -55,10 +55,8 @@ def parse_mixture(text: str, source: str = "<mixture>") -> Mixture:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise MixtureError(source, [MixtureProblem("", f"{where}not valid YAML: {what}")]) from error
+        problem = yaml_error_problem(error)
+        raise MixtureError(source, [MixtureProblem(problem.field, problem.message)]) from error
     if not isinstance(data, dict):
         kind = "nothing" if data is None else type(data).__name__
         raise MixtureError(source, [MixtureProblem("", f"the top level must be a mapping, not {kind}")])

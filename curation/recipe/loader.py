@@ -34,14 +34,28 @@ class RecipeProblem:
     message: str
 
 
+def problems_message(what: str, source: str, problems: list[RecipeProblem]) -> str:
+    """``invalid <what>`` and one ``source: field: message`` line per problem (the recipe, mixture and checks
+    files report their problems the same way)."""
+    lines = [f"{source}: {p.field}: {p.message}" if p.field else f"{source}: {p.message}" for p in problems]
+    return f"invalid {what}\n" + "\n".join(lines)
+
+
+def yaml_error_problem(error: yaml.YAMLError) -> RecipeProblem:
+    """A YAML syntax error as a problem with its line and column, when PyYAML knows them."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    what = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return RecipeProblem("", f"{where}not valid YAML: {what}")
+
+
 class RecipeError(ValueError):
     """An invalid recipe: carries every problem found, each with its field path."""
 
     def __init__(self, source: str, problems: list[RecipeProblem]):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {p.field}: {p.message}" if p.field else f"{source}: {p.message}" for p in problems]
-        super().__init__("invalid recipe\n" + "\n".join(lines))
+        super().__init__(problems_message("recipe", source, problems))
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -59,10 +73,7 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise RecipeError(source, [RecipeProblem("", f"{where}not valid YAML: {what}")]) from error
+        raise RecipeError(source, [yaml_error_problem(error)]) from error
     if data is None:
         data = {}
     if not isinstance(data, dict):
