@@ -87,6 +87,28 @@ def test_dispatch_keeps_input_order_sends_duplicates_once_and_reuses_answers(tmp
     assert sum(server.log.received.values()) == 45  # a changed model makes new keys
 
 
+def test_dispatch_reads_at_most_a_window_ahead_and_answers_a_lone_job_at_once(tmp_path, server):
+    backend = OpenAIHTTPBackend("scripted", base_url=server.base_url, max_in_flight=4)
+    dispatcher = Dispatcher(backend, RequestCache(tmp_path / "c.sqlite"), window=12)
+    names = [f"doc{i}" for i in range(300)]
+    read, ahead = 0, []
+
+    def counted():
+        nonlocal read
+        for item in jobs(backend, names):
+            read += 1
+            yield item
+
+    for done, (name, outcome) in enumerate(dispatcher.map(counted()), start=1):
+        ahead.append(read - done)
+        assert outcome.status == "answered" and name == names[done - 1]
+    assert max(ahead) <= 12 and max(ahead) >= 4  # bounded by the window, yet several jobs settled at once
+    # one job alone (as the namer sends them) is handed over at once, not held for a batch to fill
+    assert dispatcher.settle_one(next(iter(jobs(backend, ["single"])))[1]).completion.text == "Answer to: single"
+    dispatcher.close()
+    assert sum(server.log.received.values()) == 301
+
+
 def test_failures_are_counted_and_retried_on_a_later_run_only_if_asked(tmp_path, server):
     server.responder.faults = {"doc1": [500, 500]}
     backend = OpenAIHTTPBackend("scripted", base_url=server.base_url, max_retries=0, backoff=0.01)
