@@ -35,13 +35,19 @@ def test_a_gguf_file_scores_like_the_folder_it_was_written_from(tiny):
     assert np.isfinite(losses[0]).all() and np.ptp(losses[0]) > 0.01
 
 
-def test_a_gguf_model_is_dequantised_once_per_process(tiny):
+def test_a_gguf_model_is_dequantised_once_per_process_without_progress_bars(tiny, capfd):
+    from transformers.utils import logging as transformers_logging
+
     _, gguf_file = tiny
     loading._gguf_module.cache_clear()
+    capfd.readouterr()
     first = Perplexity(model=str(gguf_file), device="cpu", precision="fp32")
     second = Perplexity(model=str(gguf_file), device="cpu", precision="fp32")
     assert loading._gguf_module.cache_info().misses == 1 and loading._gguf_module.cache_info().hits == 1
     assert first.load().models[0].module is second.load().models[0].module
+    written = capfd.readouterr()
+    assert "de-quantizing" not in written.err and "%|" not in written.err, written.err[-500:]
+    assert transformers_logging.is_progress_bar_enabled(), "the caller's setting is restored"
 
 
 def test_references_that_name_nothing_are_errors_never_hub_lookups(tmp_path):

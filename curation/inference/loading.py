@@ -17,6 +17,7 @@ keep a missing folder from turning into a hub lookup):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -289,7 +290,37 @@ def sentence_transformers_pooling(path: str | Path) -> str | None:
     return modes[0]
 
 
+@contextlib.contextmanager
+def quiet_model_loading():
+    """No progress bars while weights load: transformers draws one per model and its GGUF reader one per
+    tensor (through ``tqdm`` directly), which in a run's log repeat once per worker and hide the run's own
+    progress lines. Restores both on exit."""
+    from transformers.utils import logging as transformers_logging
+
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - a transformers without GGUF support
+        gguf_utils = None
+    bars_were_on = transformers_logging.is_progress_bar_enabled()
+    gguf_tqdm = getattr(gguf_utils, "tqdm", None)
+    transformers_logging.disable_progress_bar()
+    if gguf_tqdm is not None:
+        gguf_utils.tqdm = functools.partial(gguf_tqdm, disable=True)
+    try:
+        yield
+    finally:
+        if gguf_tqdm is not None:
+            gguf_utils.tqdm = gguf_tqdm
+        if bars_were_on:
+            transformers_logging.enable_progress_bar()
+
+
 def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
+    with quiet_model_loading():
+        return _load_pretrained(cls, spec, config, options, placement)
+
+
+def _load_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, placement: Placement):
     source = resolve_source(spec.path)
     if source.gguf_file:
         return _gguf_module(cls, source.location, source.gguf_file, placement.weight_dtype, str(placement.device))
@@ -313,10 +344,7 @@ def _from_pretrained(cls, spec: ModelSpec, config, options: EngineOptions, place
 def _gguf_module(cls, folder: str, gguf_file: str, dtype: torch.dtype, device: str):
     """A GGUF model de-quantised to ``dtype`` on ``device``, once per process: engines asking for the same one
     share the module (it runs in inference mode only)."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # de-quantisation draws a bar per tensor
-    try:
+    with quiet_model_loading():
         module, info = cls.from_pretrained(
             folder,
             gguf_file=gguf_file,
@@ -325,8 +353,6 @@ def _gguf_module(cls, folder: str, gguf_file: str, dtype: torch.dtype, device: s
             output_loading_info=True,
             trust_remote_code=False,
         )
-    finally:
-        transformers_logging.enable_progress_bar()
     module.eval().requires_grad_(False).to(device)
     return module, info
 
@@ -428,12 +454,13 @@ def load_causal_lm(path: str, trust_remote_code: bool = False, allow_unsafe_weig
         model, _ = _gguf_module(AutoModelForCausalLM, source.location, source.gguf_file, torch.float32, "cpu")
         return tokenizer, model
     try:
-        model = AutoModelForCausalLM.from_pretrained(
-            source.location,
-            use_safetensors=None if allow_unsafe_weights else True,
-            dtype=torch.float32,
-            **_hub_kwargs(spec, options),
-        )
+        with quiet_model_loading():
+            model = AutoModelForCausalLM.from_pretrained(
+                source.location,
+                use_safetensors=None if allow_unsafe_weights else True,
+                dtype=torch.float32,
+                **_hub_kwargs(spec, options),
+            )
     except OSError as error:
         raise _explain_missing_weights(spec, options, error) from error
     except ValueError as error:

@@ -86,10 +86,10 @@ def load_causal_lm(reference: str, device: str = "cpu", dtype: str = "auto", tru
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
+
+    from curation.inference.loading import quiet_model_loading
 
     source = resolve_model(reference)
-    transformers_logging.disable_progress_bar()  # weight loading draws a bar (GGUF de-quantisation still shows one)
     if dtype == "auto":
         torch_dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
     else:
@@ -99,7 +99,8 @@ def load_causal_lm(reference: str, device: str = "cpu", dtype: str = "auto", tru
     model_kwargs = dict(kwargs, dtype=torch_dtype)
     if not source.gguf_file:
         model_kwargs["use_safetensors"] = True
-    model = AutoModelForCausalLM.from_pretrained(source.folder, trust_remote_code=trust_remote_code, **model_kwargs)
+    with quiet_model_loading():
+        model = AutoModelForCausalLM.from_pretrained(source.folder, trust_remote_code=trust_remote_code, **model_kwargs)
     model.eval().requires_grad_(False).to(device)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
