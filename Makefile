@@ -39,8 +39,11 @@ demo: install
 	$(PY) -m curation run pipelines/synth_demo.yaml --input $(DEMO_DIR)/topics --output $(DEMO_DIR)/synth
 	$(PY) -m curation synth-report $(DEMO_DIR)/synth --show 3
 	$(PY) -m curation mix pipelines/mixtures/demo.yaml --output $(DEMO_DIR)/mixture
-	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated --junit $(DEMO_DIR)/checks.xml \
-		--json $(DEMO_DIR)/curated/check.json
+	# the CI gate: pin a baseline once (a CI job commits it), then check against it
+	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated \
+		--write-baseline $(DEMO_DIR)/check-baseline.json > /dev/null
+	$(PY) -m curation check pipelines/ci-checks.yaml $(DEMO_DIR)/curated --baseline $(DEMO_DIR)/check-baseline.json \
+		--junit $(DEMO_DIR)/checks.xml --markdown $(DEMO_DIR)/checks.md --json $(DEMO_DIR)/curated/check.json
 	$(PY) -m curation report $(DEMO_DIR)/curated   # report.html again, with the check results
 
 lint: install

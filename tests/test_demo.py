@@ -48,6 +48,13 @@ def test_demo_recipe_does_the_whole_chain_right(tmp_path):
     routes = report.summary["routes"]
     assert {"science", "health", "finance", "sports", "technology", "cooking"} <= set(routes)
     assert all(entry["tokens"] > 0 for entry in routes.values())
+    # the demo's CI gate, as `make demo` runs it: pin a baseline, then check against it
+    checks = str(REPO_ROOT / "pipelines" / "ci-checks.yaml")
+    out, baseline = str(tmp_path / "out"), str(tmp_path / "baseline.json")
+    assert curate(["check", checks, out, "--write-baseline", baseline]) == 0
+    junit = tmp_path / "checks.xml"
+    assert curate(["check", checks, out, "--baseline", baseline, "--junit", str(junit)]) == 0
+    assert 'failures="0"' in junit.read_text() and 'skipped="0"' in junit.read_text()
 
 
 def test_evaluate_command_prints_the_ground_truth_check(tmp_path, capsys):

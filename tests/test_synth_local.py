@@ -61,6 +61,20 @@ def test_concurrent_requests_are_batched(local):
         assert answer.text == local.generate([ask(f"topic {i}", i)])[0].text
 
 
+def test_repetition_penalty_changes_greedy_answers_and_the_cache_key(local, tiny_lm):
+    from curation.synth.backends.base import BackendConfigError
+
+    penalised = TransformersBackend(str(tiny_lm), device="cpu", batch_size=4, repetition_penalty=1.5)
+    request = ask("rivers and rivers", 1, temperature=0.0, max_tokens=24)
+    plain, other = local.generate([request])[0], penalised.generate([request])[0]
+    assert plain.text != other.text  # a random tiny model repeats tokens; the penalty steers greedy decoding off them
+    assert "repetition_penalty" not in local.payload(request)  # off: the keys made before the option stay valid
+    assert penalised.payload(request)["repetition_penalty"] == 1.5
+    assert penalised.describe()["repetition_penalty"] == 1.5
+    with pytest.raises(BackendConfigError, match="repetition_penalty"):
+        TransformersBackend(str(tiny_lm), device="cpu", repetition_penalty=0)
+
+
 def test_the_tiny_model_over_real_http_gives_the_local_answers(local):
     with ChatServer(BackendResponder(local), model="tiny") as server:
         client = OpenAIHTTPBackend("tiny", base_url=server.base_url, prefill=True)

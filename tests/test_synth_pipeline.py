@@ -223,6 +223,7 @@ def test_the_chain_drops_each_bad_answer_for_its_reason_and_keeps_provenance(set
             assert row[field] is not None, field
         assert row[R.MODEL] == "scripted" and row[R.BACKEND] == "openai"
         assert (row[R.TEMPERATURE], row[R.TOP_P], row[R.MAX_TOKENS]) == (0.8, 0.9, 600)
+        assert row[R.SAMPLING_EXTRA] == "{}"
         assert row[R.TEMPLATE_ID] == "textbook_chapter" and row[R.TEMPLATE_VERSION] == "1"
         assert row["text"].startswith("# ")
         assert R.SOURCE_TEXT not in row and R.MESSAGES not in row

@@ -238,3 +238,15 @@ def test_vllm_backend_says_what_to_install_when_missing():
         pytest.skip("vLLM is installed here")
     with pytest.raises(BackendConfigError, match="needs vLLM installed"):
         make_backend({"kind": "vllm", "model": "some/model"})
+
+
+def test_sampling_and_completion_dicts_name_every_field():
+    from dataclasses import asdict
+
+    from curation.synth.backends.base import Completion, SamplingParams
+
+    sampling = SamplingParams(0.3, 0.9, 12, 5)
+    completion = Completion("text", "stop", 1, 2, "model")
+    for value in (sampling, completion):  # written out by hand for speed: a new field must not be left out
+        assert value.to_dict() == asdict(value) and list(value.to_dict()) == list(asdict(value))
+    assert Completion.from_dict(completion.to_dict()) == completion

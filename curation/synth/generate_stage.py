@@ -151,6 +151,14 @@ class SynthGenerate(PipelineStep):
             self.stat_update("answered_from_cache" if outcome.from_cache else "answered_now")
             yield self.response_document(document, job, outcome.completion)
 
+    def _sampling_extra(self, request: ChatRequest) -> str:
+        """What the payload carries beyond the model, the messages and the four sampling parameters (JSON)."""
+        payload = self.backend.payload(request)
+        standard = {"model", "messages", *request.sampling.to_dict()}
+        return orjson.dumps(
+            {k: v for k, v in payload.items() if k not in standard}, option=orjson.OPT_SORT_KEYS
+        ).decode()
+
     def response_document(self, request: Document, job: Job, completion: Completion) -> Document:
         """The row made from an answer: the answer as text, the source and provenance in metadata."""
         sampling = job.request.sampling
@@ -164,6 +172,7 @@ class SynthGenerate(PipelineStep):
                 R.TOP_P: sampling.top_p,
                 R.MAX_TOKENS: sampling.max_tokens,
                 R.SEED: sampling.seed,
+                R.SAMPLING_EXTRA: self._sampling_extra(job.request),
                 R.FINISH_REASON: completion.finish_reason,
                 R.PROMPT_TOKENS: completion.prompt_tokens,
                 R.COMPLETION_TOKENS: completion.completion_tokens,

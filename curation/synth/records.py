@@ -7,7 +7,9 @@ provenance of every kept row:
 - ``synth_source_id``, ``topic_id``, ``topic_name``: what it was made from;
 - ``synth_template_id``, ``synth_template_version``, ``synth_rollout``: how it was asked for;
 - ``synth_backend``, ``synth_model``, ``synth_temperature``, ``synth_top_p``, ``synth_max_tokens``,
-  ``synth_seed``: who answered and with which sampling;
+  ``synth_seed``, ``synth_sampling_extra``: who answered and with which sampling (the last: a JSON object of
+  what else the payload carried, such as an HTTP backend's ``extra_body`` or a local ``repetition_penalty``;
+  ``{}`` when nothing);
 - ``synth_finish_reason``, ``synth_prompt_tokens``, ``synth_completion_tokens``: how the answer ended and
   what it cost (``token_count`` too, which the writers sum per output file).
 
@@ -42,6 +44,7 @@ TEMPERATURE = "synth_temperature"
 TOP_P = "synth_top_p"
 MAX_TOKENS = "synth_max_tokens"
 SEED = "synth_seed"
+SAMPLING_EXTRA = "synth_sampling_extra"
 FINISH_REASON = "synth_finish_reason"
 PROMPT_TOKENS = "synth_prompt_tokens"
 COMPLETION_TOKENS = "synth_completion_tokens"
@@ -58,6 +61,7 @@ PROVENANCE_FIELDS = (
     TOP_P,
     MAX_TOKENS,
     SEED,
+    SAMPLING_EXTRA,
     ROLLOUT,
     FINISH_REASON,
     PROMPT_TOKENS,

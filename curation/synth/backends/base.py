@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -57,7 +57,8 @@ class SamplingParams:
             raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # written out rather than dataclasses.asdict, which deep-copies: this runs on every request sent
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,13 @@ class Completion:
     model: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "text": self.text,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "model": self.model,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Completion:

@@ -82,6 +82,10 @@ class TransformersBackend(Backend):
         batch_size: requests generated together.
         max_wait: seconds the generation thread waits for a batch to fill before starting.
         threads: torch CPU threads; default: the cores divided among the worker processes.
+        repetition_penalty: CTRL's penalty on the logits of tokens already in the prompt or the answer
+            (``transformers``' ``repetition_penalty``; 1.0 = off). Small models loop without it (a 135M model
+            repeats one sentence until ``max_tokens``); 1.1-1.3 is the usual range. Part of the payload, so
+            a changed value makes new cache keys.
     """
 
     kind = "transformers"
@@ -96,9 +100,13 @@ class TransformersBackend(Backend):
         max_wait: float = 0.02,
         threads: int | None = None,
         trust_remote_code: bool = False,
+        repetition_penalty: float = 1.0,
     ):
         if batch_size < 1:
             raise BackendConfigError(f"batch_size must be at least 1, got {batch_size}")
+        if not repetition_penalty > 0:
+            raise BackendConfigError(f"repetition_penalty must be above 0 (1.0 = off), got {repetition_penalty}")
+        self.repetition_penalty = float(repetition_penalty)
         self.model = model
         self.device_name = device
         self.dtype = dtype
@@ -116,6 +124,18 @@ class TransformersBackend(Backend):
             resolve_model(model)  # a missing file fails here; the weights load on first use
         except ModelNotFoundError as error:
             raise BackendConfigError(str(error)) from error
+
+    def payload(self, request: ChatRequest) -> dict[str, Any]:
+        payload = super().payload(request)
+        if self.repetition_penalty != 1.0:  # absent when off, so keys made before the option stay valid
+            payload["repetition_penalty"] = self.repetition_penalty
+        return payload
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        if self.repetition_penalty != 1.0:
+            described["repetition_penalty"] = self.repetition_penalty
+        return described
 
     @property
     def concurrency(self) -> int:
@@ -232,6 +252,7 @@ class TransformersBackend(Backend):
             max_new_tokens=max(limits),
             do_sample=False,
             num_beams=1,
+            repetition_penalty=self.repetition_penalty,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.eos_ids or None,
         )
