@@ -67,7 +67,8 @@ def test_repetition_penalty_changes_greedy_answers_and_the_cache_key(local, tiny
     penalised = TransformersBackend(str(tiny_lm), device="cpu", batch_size=4, repetition_penalty=1.5)
     request = ask("rivers and rivers", 1, temperature=0.0, max_tokens=24)
     plain, other = local.generate([request])[0], penalised.generate([request])[0]
-    assert plain.text != other.text  # a random tiny model repeats tokens; the penalty steers greedy decoding off them
+    distinct = [len(set(local.tokenizer(a.text, add_special_tokens=False)["input_ids"])) for a in (plain, other)]
+    assert distinct[1] > distinct[0]  # the tiny model loops over a few tokens; the penalty steers greedy decoding off
     assert "repetition_penalty" not in local.payload(request)  # off: the keys made before the option stay valid
     assert penalised.payload(request)["repetition_penalty"] == 1.5
     assert penalised.describe()["repetition_penalty"] == 1.5

@@ -374,4 +374,4 @@ def test_the_demo_recipe_runs_end_to_end_with_only_its_backend_swapped(tmp_path)
     assert len(kept) == 8 and report.summary["totals"]["kept"] == 8
     assert {row[R.TEMPLATE_ID] for row in kept} == {"distilled_summary", "knowledge_list"}
     assert len({row[R.TOPIC_ID] for row in kept}) == 4  # one document from each of four topics
-    assert all(row[R.MAX_TOKENS] == 160 and row[R.TEMPERATURE] == 0.7 for row in kept)
+    assert all(row[R.MAX_TOKENS] == 250 and row[R.TEMPERATURE] == 0.2 and row[R.TOP_P] == 0.9 for row in kept)

@@ -82,10 +82,11 @@ class TransformersBackend(Backend):
         batch_size: requests generated together.
         max_wait: seconds the generation thread waits for a batch to fill before starting.
         threads: torch CPU threads; default: the cores divided among the worker processes.
-        repetition_penalty: CTRL's penalty on the logits of tokens already in the prompt or the answer
-            (``transformers``' ``repetition_penalty``; 1.0 = off). Small models loop without it (a 135M model
-            repeats one sentence until ``max_tokens``); 1.1-1.3 is the usual range. Part of the payload, so
-            a changed value makes new cache keys.
+        repetition_penalty: CTRL's penalty (Keskar et al., 2019) on the logits of tokens the answer already
+            holds (``transformers``' ``RepetitionPenaltyLogitsProcessor`` with the prompt ignored: a rewrite
+            must be free to reuse the source's words, or it drifts away from the source); 1.0 = off. Small
+            models loop without it (a 135M model repeats one sentence until ``max_tokens``); 1.1-1.3 is the
+            usual range. Part of the payload, so a changed value makes new cache keys.
     """
 
     kind = "transformers"
@@ -234,7 +235,7 @@ class TransformersBackend(Backend):
         """Generate for a batch synchronously (the generation thread's work; also usable directly)."""
         import time
 
-        from transformers import GenerationConfig, LogitsProcessorList
+        from transformers import GenerationConfig, LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
         self.ready()
         torch = self._torch
@@ -252,15 +253,17 @@ class TransformersBackend(Backend):
             max_new_tokens=max(limits),
             do_sample=False,
             num_beams=1,
-            repetition_penalty=self.repetition_penalty,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.eos_ids or None,
         )
+        processors = LogitsProcessorList([sampling])
+        if self.repetition_penalty != 1.0:  # before sampling, on the answer's tokens only
+            processors.insert(
+                0, RepetitionPenaltyLogitsProcessor(self.repetition_penalty, encoded["input_ids"].shape[1])
+            )
         started = time.perf_counter()
         with torch.inference_mode():
-            output = self.lm.generate(
-                **encoded, generation_config=config, logits_processor=LogitsProcessorList([sampling])
-            )
+            output = self.lm.generate(**encoded, generation_config=config, logits_processor=processors)
         self.generation_seconds += time.perf_counter() - started
         prompt_width = encoded["input_ids"].shape[1]
         prompt_lengths = encoded["attention_mask"].sum(dim=1).tolist()
