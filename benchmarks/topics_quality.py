@@ -23,6 +23,12 @@ assigned (the same subset, a like-for-like comparison) and run at the number of 
 For each class, the keywords of the topic holding most of its documents at seed 0, and whether they name
 the class (one of a few cue words for the class among the topic's top 5 keywords).
 
+The stage costs seconds per fit (a real run: processes, shards, markers), so ``--replay-seeds`` (default
+60) adds, per k, two rows over many more seeds: the stage's fit replayed in process (the same documents in
+the same order, float16 storage, ``fit_centroids`` and ``assign``; the run checks that it gives the
+stage's partition on every seed both ran) and scikit-learn's KMeans, with the standard error of the mean:
+at these sizes one seed moves NMI by 0.01-0.07, so ten seeds cannot separate methods 0.02 apart.
+
     PYTHONPATH=$PWD /work/bench-venv/bin/python benchmarks/topics_quality.py [--seeds 5] [--data r8_test]
 
 The MiniLM vectors are cached under ``build/bench/topics`` after the first run.
@@ -124,6 +130,19 @@ def kmeans(vectors: np.ndarray, k: int, seed: int) -> list[int]:
     return KMeans(k, random_state=seed).fit_predict(vectors).tolist()
 
 
+def ours_replayed(vectors: np.ndarray, k: int, seed: int) -> list[int]:
+    """The stage's fit and assignment computed in process, on what the stage sees: the documents in its
+    order (shard by shard, as ``ours`` writes them and the fit gathers them), float16-stored vectors,
+    ``fit_centroids`` on the unit-length sample, ``assign`` for every document. Checked in the run to give
+    the stage's partition on every seed both ran, so it can replay many more seeds at a fraction of the cost."""
+    from curation.topics.kmeans import assign, fit_centroids, normalize_rows
+
+    order = np.concatenate([np.arange(shard, len(vectors), SHARDS) for shard in range(SHARDS)])
+    stored = vectors.astype(np.float16)
+    centroids = fit_centroids(normalize_rows(stored[order]), k, seed=seed)
+    return assign(stored, centroids).topic.tolist()
+
+
 def tfidf_kmeans(matrix, k: int, seed: int) -> list[int]:
     from sklearn.cluster import KMeans
 
@@ -175,11 +194,50 @@ def spread(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
 
 
+def replay(
+    name: str,
+    k: int,
+    labels: list[str],
+    vectors: np.ndarray,
+    kept: list[int] | None,
+    stage_partitions: list[list[int]],
+    seeds: int,
+    notes: list[str],
+) -> None:
+    """Rows for the stage's fit replayed in process and scikit-learn's KMeans over ``seeds`` seeds, after
+    checking the replay against every partition the stage gave in this run."""
+    replayed = [ours_replayed(vectors, k, seed) for seed in range(seeds)]
+    same = sum(scores(stage, again)[0] > 0.999999 for stage, again in zip(stage_partitions, replayed, strict=False))
+    notes.append(f"{name} k={k}: the replay gives the stage's partition on {same} of {len(stage_partitions)} seeds")
+    rows = {
+        f"ours: topic_cluster's fit replayed ({same}/{len(stage_partitions)} seeds equal to the stage)": replayed,
+        "MiniLM + KMeans": [kmeans(vectors, k, seed) for seed in range(seeds)],
+    }
+    for method, partitions in rows.items():
+        nmis = [scores(labels, found)[0] for found in partitions]
+        aris = [scores(labels, found)[1] for found in partitions]
+        on_kept = "-"
+        if kept is not None:
+            on_kept = spread([scores([labels[i] for i in kept], [found[i] for i in kept])[0] for found in partitions])
+        standard_error = np.std(nmis, ddof=1) / np.sqrt(len(nmis))
+        print(
+            f"| {name} | {method}, {seeds} seeds | {k} | {spread(nmis)} (se {standard_error:.3f}) | {spread(aris)} "
+            f"| 0.0% | {on_kept} | |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per k-means method (default 5)")
     parser.add_argument("--data", nargs="+", default=["bbc_news", "r8_test"], choices=["bbc_news", "r8_test"])
     parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic even where it is installed")
+    parser.add_argument(
+        "--replay-seeds",
+        type=int,
+        default=60,
+        help="seeds for the in-process replay of the stage's fit next to KMeans (0: none; default 60)",
+    )
     args = parser.parse_args()
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -220,11 +278,14 @@ def main() -> None:
                 if count not in ks:
                     ks.append(count)  # the k-means methods at the number of topics BERTopic found
         for k in ks:
+            stage_partitions: list[list[int]] = []
             for method in METHODS:
                 nmis, aris, kept_nmis, seconds = [], [], [], []
                 for seed in range(args.seeds):
                     started = time.perf_counter()
                     found, words = fit(method, ids, texts, vectors, matrix, tag, k, seed)
+                    if method == METHODS[0]:
+                        stage_partitions.append(found)
                     seconds.append(time.perf_counter() - started)
                     nmi, ari = scores(labels, found)
                     nmis.append(nmi)
@@ -243,6 +304,8 @@ def main() -> None:
                     flush=True,
                 )
                 print(f"  per seed NMI {[round(v, 3) for v in nmis]}", file=sys.stderr, flush=True)
+            if args.replay_seeds:
+                replay(name, k, labels, vectors, kept, stage_partitions, args.replay_seeds, notes)
     print()
     for note in notes:
         print("-", note)
