@@ -231,21 +231,26 @@ class LLMAnnotate(PipelineStep):
                     continue
                 yield document, self.job_for(document)
 
-        for document, outcome in self.dispatcher().map(jobs()):
-            if outcome.status != ANSWERED:
-                self.stat_update(f"dropped_request_{outcome.status}_{outcome.reason}")
-                continue
-            assert outcome.completion is not None
-            score, problem = parse_score(outcome.completion.text, self.rubric.scale.min, self.rubric.scale.max)
-            if score is None:
-                self.stat_update(f"dropped_{problem}")
-                continue
-            document.metadata[self.score_field] = score
-            document.metadata[f"{self.score_field}_rubric"] = self.rubric.tag
-            document.metadata["llm_annotation"] = outcome.completion.text
-            document.metadata["llm_model"] = self.backend.model
-            self.stat_update(f"score_{score:g}")
-            yield document
+        dispatcher = self.dispatcher()
+        try:
+            for document, outcome in dispatcher.map(jobs()):
+                if outcome.status != ANSWERED:
+                    self.stat_update(f"dropped_request_{outcome.status}_{outcome.reason}")
+                    continue
+                assert outcome.completion is not None
+                score, problem = parse_score(outcome.completion.text, self.rubric.scale.min, self.rubric.scale.max)
+                if score is None:
+                    self.stat_update(f"dropped_{problem}")
+                    continue
+                document.metadata[self.score_field] = score
+                document.metadata[f"{self.score_field}_rubric"] = self.rubric.tag
+                document.metadata["llm_annotation"] = outcome.completion.text
+                document.metadata["llm_model"] = self.backend.model
+                self.stat_update(f"score_{score:g}")
+                yield document
+        finally:  # per shard: no connection, thread or SQLite handle outlives it (a loaded model does)
+            self._dispatcher = None
+            dispatcher.close(close_cache=True)
 
 
 def export_labels(output_dir: str | Path, labels_path: str | Path, score_field: str = "llm_score") -> int:

@@ -189,12 +189,14 @@ class Dispatcher(Generic[Item]):
             self.cache.answer(job.key, completion)
         return Outcome(ANSWERED, completion)
 
-    def close(self) -> None:
-        """Close the backend's connections and stop the loop thread."""
+    def close(self, close_cache: bool = False) -> None:
+        """Close the backend's connections and stop the loop thread (and close the cache if asked)."""
         if self._loop is not None:
             self._loop.submit(self.backend.aclose()).result(timeout=30)
             self._loop.stop()
             self._loop = None
+        if close_cache:
+            self.cache.close()
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("a Dispatcher holds a running event loop; build one per process")

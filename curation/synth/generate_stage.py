@@ -143,13 +143,17 @@ class SynthGenerate(PipelineStep):
                     continue
                 yield (document, job), job
 
-        for (document, job), outcome in dispatcher.map(jobs()):
-            if outcome.status != ANSWERED:
-                self.stat_update(f"dropped_request_{outcome.status}_{outcome.reason}")
-                continue
-            assert outcome.completion is not None
-            self.stat_update("answered_from_cache" if outcome.from_cache else "answered_now")
-            yield self.response_document(document, job, outcome.completion)
+        try:
+            for (document, job), outcome in dispatcher.map(jobs()):
+                if outcome.status != ANSWERED:
+                    self.stat_update(f"dropped_request_{outcome.status}_{outcome.reason}")
+                    continue
+                assert outcome.completion is not None
+                self.stat_update("answered_from_cache" if outcome.from_cache else "answered_now")
+                yield self.response_document(document, job, outcome.completion)
+        finally:  # per shard: no connection, thread or SQLite handle outlives it (a loaded model does)
+            self._dispatcher = None
+            dispatcher.close(close_cache=True)
 
     def _sampling_extra(self, request: ChatRequest) -> str:
         """What the payload carries beyond the model, the messages and the four sampling parameters (JSON)."""

@@ -288,8 +288,15 @@ class TransformersBackend(Backend):
         return completions
 
     async def aclose(self) -> None:
-        if self._queue is not None:
-            self._queue.put(None)
+        """Stop the generation thread once it has finished what it holds (the model stays loaded; the next
+        request starts a new thread, never one that is about to stop)."""
+        with self._lock:
+            thread, work = self._thread, self._queue
+            self._thread = self._queue = None
+        if work is not None:
+            work.put(None)
+        if thread is not None:
+            await asyncio.to_thread(thread.join)
 
 
 def _settle(future: asyncio.Future, result: Completion | BaseException) -> None:
