@@ -4,6 +4,7 @@ perplexity under SmolLM2, SmolLM2's P("yes"), and the learned combiners; and the
     python benchmarks/classifier_eval.py 2>/dev/null
     python benchmarks/classifier_eval.py --transformers-model DIR --write-combiner DIR 2>/dev/null
     python benchmarks/classifier_eval.py --skip-transformers --skip-lm-yes --speed-docs 40 2>/dev/null  # quick
+    python benchmarks/classifier_eval.py --variants "MiniLM frozen encoder" --reuse-models 2>/dev/null
 
 1. Builds the reference-vs-web labeled set (``python -m curation.classify.labelsets quality``) and trains,
    with ``classifiers/quality`` (``wikipedia_qa`` held out), a fastText model and a fine-tuned MiniLM
@@ -55,6 +56,24 @@ def train(labels: Path, out: Path, overrides: dict) -> tuple[Path, dict, float]:
     started = time.perf_counter()
     report = train_classifier(REPO_ROOT / "classifiers/quality", labels, out, overrides=overrides)
     return report.model_dir, report.card.model_dump(mode="json"), time.perf_counter() - started
+
+
+VARIANTS: dict[str, dict] = {
+    "MiniLM frozen encoder": {"freeze_encoder": True, "learning_rate": 3e-4, "epochs": 6},
+    "MiniLM 4x256 chunks": {"long_documents": "chunk"},
+}
+"""MiniLM variants beside full fine-tuning (``--variants``): FineWeb-Edu's frozen encoder + head, and training and
+scoring on up to four 256-token chunks per document."""
+
+
+def trained(labels: Path, out: Path, overrides: dict, reuse: bool) -> tuple[Path, dict, float]:
+    """``train``, or with ``reuse`` the model folder a previous run left at ``out`` (training time reported 0)."""
+    if reuse and (out / "card.yaml").is_file():
+        from curation.classify.card import load_card
+
+        print(f"reusing the model trained earlier in {out}", file=sys.stderr)
+        return out, load_card(out).model_dump(mode="json"), 0.0
+    return train(labels, out, overrides)
 
 
 def cached_signal(spec: dict, texts: list[str], cache: Path) -> tuple[list[float], float]:
@@ -175,7 +194,17 @@ def main() -> int:
     parser.add_argument("--hf-epochs", type=float, default=2, help="MiniLM epochs at most (early stopping)")
     parser.add_argument("--transformers-model", type=Path, help="score this model folder instead of training one")
     parser.add_argument("--skip-transformers", action="store_true")
-    parser.add_argument("--variants", action="store_true", help="also MiniLM frozen-encoder and chunked")
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        choices=sorted(VARIANTS),
+        help="also these MiniLM variants (all of them when given without names)",
+    )
+    parser.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="score model folders already trained under --work/models instead of training them again",
+    )
     parser.add_argument("--perplexity-tokens", type=int, default=256)
     parser.add_argument("--lm-yes-tokens", type=int, default=256, help="document tokens in the P(yes) prompt")
     parser.add_argument("--skip-lm-yes", action="store_true", help="leave out P(yes) and the combiners using it")
@@ -216,17 +245,15 @@ def main() -> int:
 
             folder, card, seconds = args.transformers_model, load_card(args.transformers_model).model_dump(), 0.0
         else:
-            folder, card, seconds = train(labels_file, args.work / "models/quality-minilm", {"epochs": args.hf_epochs})
+            out = args.work / "models/quality-minilm"
+            folder, card, seconds = trained(labels_file, out, {"epochs": args.hf_epochs}, args.reuse_models)
         cards["MiniLM"], folders["MiniLM"], timings["MiniLM"] = card, Path(folder), {"train_seconds": round(seconds, 1)}
-        if args.variants:
-            variants = {
-                "MiniLM frozen encoder": {"freeze_encoder": True, "learning_rate": 3e-4, "epochs": 6},
-                "MiniLM 4x256 chunks": {"long_documents": "chunk", "epochs": args.hf_epochs},
-            }
-            for name, overrides in variants.items():
-                out = args.work / "models" / name.lower().replace(" ", "-")
-                folder, card, seconds = train(labels_file, out, overrides)
-                cards[name], folders[name], timings[name] = card, folder, {"train_seconds": round(seconds, 1)}
+        chosen = VARIANTS if args.variants == [] else {v: VARIANTS[v] for v in args.variants or []}
+        for name, overrides in chosen.items():
+            out = args.work / "models" / name.lower().replace(" ", "-")
+            overrides = {**overrides, "epochs": overrides.get("epochs", args.hf_epochs)}
+            folder, card, seconds = trained(labels_file, out, overrides, args.reuse_models)
+            cards[name], folders[name], timings[name] = card, folder, {"train_seconds": round(seconds, 1)}
 
     specs = {
         "rules (Gopher+C4+FineWeb)": {"kind": "rules"},
