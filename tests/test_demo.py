@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -54,7 +55,11 @@ def test_demo_recipe_does_the_whole_chain_right(tmp_path):
     assert curate(["check", checks, out, "--write-baseline", baseline]) == 0
     junit = tmp_path / "checks.xml"
     assert curate(["check", checks, out, "--baseline", baseline, "--junit", str(junit)]) == 0
-    assert 'failures="0"' in junit.read_text() and 'skipped="0"' in junit.read_text()
+    suite = ElementTree.parse(junit).getroot()
+    assert suite.get("skipped") == "0" and suite.get("errors") == "0"  # every baseline comparison ran
+    failed = {case.get("name"): f.get("type") for case in suite.iter("testcase") for f in case.iter("failure")}
+    # no `fail` check fails; on this 320-record sample (8 malformed planted) the quarantine-rate warning may fire
+    assert set(failed.values()) <= {"warning"} and set(failed) <= {"few quarantined records"}, failed
 
 
 def test_evaluate_command_prints_the_ground_truth_check(tmp_path, capsys):

@@ -100,15 +100,17 @@ class PoolRunner:
         )
 
     def _submit(self, job: Job) -> Future:
-        """Submit with SIGINT ignored: a worker spawned now starts with Ctrl-C ignored, so a Ctrl-C during its
-        start-up never prints a traceback from it (the parent handles Ctrl-C)."""
+        """Submit with SIGINT blocked: a worker spawned now inherits the blocked signal mask, so a Ctrl-C during
+        its start-up is held back until its initializer ignores SIGINT, and never prints a traceback from it.
+        Blocked, not ignored: a Ctrl-C that reaches the parent meanwhile stays pending and is handled the moment
+        the submit returns (an ignored one would be lost, and the run would go on)."""
         if threading.current_thread() is not threading.main_thread():
             return self.pool.submit(_run_in_worker, job)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             return self.pool.submit(_run_in_worker, job)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
         pending: deque[int] = deque(range(len(jobs)))  # indices: jobs need not be hashable
@@ -224,6 +226,7 @@ def _init_worker(payload: bytes, queue: Any, parent_pid: int) -> None:
     global _PIPELINE, _STARTUP_ERROR, _QUEUE
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since the spawn; a pending one is dropped
     _QUEUE = queue
     queue.put(READY)
     try:
