@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import random
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,12 @@ def read_output_rows(out_dir: Path) -> list[dict[str, Any]]:
         elif path.name.endswith(".jsonl.gz"):
             rows += [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
     return rows
+
+
+def like_a_terminal_foreground_process() -> None:
+    """``preexec_fn`` for a child that gets Ctrl-C: SIGINT at its default and unblocked, as a command started
+    from an interactive shell has it. A child inherits an ignored or blocked SIGINT from the process that starts
+    it (a test runner, a CI job, a background shell) and would then never see the Ctrl-C the test sends."""
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

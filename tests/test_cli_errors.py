@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import docs, read_output_rows, write_jsonl
+from tests.helpers import docs, like_a_terminal_foreground_process, read_output_rows, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -215,6 +215,7 @@ def test_ctrl_c_stops_the_run_says_what_is_done_and_a_rerun_resumes(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=like_a_terminal_foreground_process,
     )
     deadline = time.monotonic() + 120
     while not list((tmp_path / "out" / "_markers").glob("*.done.json")) and time.monotonic() < deadline:
@@ -261,6 +262,13 @@ def test_a_ctrl_c_that_lands_while_a_job_is_submitted_is_not_lost():
 
     runner = PoolRunner.__new__(PoolRunner)  # only _submit is exercised: no process pool is started
     runner.pool = Pool()
-    with pytest.raises(KeyboardInterrupt):
-        runner._submit(None)
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # unblocked again
+    # Ctrl-C handled as in a command started from a shell, whatever the test runner inherited or changed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner._submit(None)
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # unblocked again
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)

@@ -18,7 +18,7 @@ from curation import parse_recipe, run_recipe
 from curation.executors.dask import ClusterLostError
 from curation.report.run_record import read_run_record
 from curation.sample import generate_sample
-from tests.helpers import docs, read_output_rows, write_jsonl
+from tests.helpers import docs, like_a_terminal_foreground_process, read_output_rows, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -263,6 +263,7 @@ def test_ctrl_c_stops_a_dask_run_quietly_and_a_rerun_resumes(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=like_a_terminal_foreground_process,
     )
     deadline = time.monotonic() + 240
     while not list((tmp_path / "out" / "_markers").glob("*.done.json")) and time.monotonic() < deadline:
