@@ -14,6 +14,7 @@ Measured on ``../shared/data/extraction`` by ``benchmarks/extraction.py``; the f
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -149,6 +150,9 @@ class ResiliparseExtractor(HtmlExtractor):
         alt_texts, links, list_bullets: Resiliparse's options (image alt texts, link targets, bullets before
             list items in text output; Markdown output always marks list items).
         noscript: read ``<noscript>`` content (posts of JavaScript-rendered pages).
+        post_meta: keep what Resiliparse takes for a blog post's or article's metadata (bylines, dates, tags).
+        skip_elements: CSS selectors of elements to leave out (Resiliparse's ``skip_elements``; see
+            ``curation.extract.boilerplate``).
         output_format: ``text``, or ``markdown`` (Resiliparse's minimal HTML turned into Markdown).
     """
 
@@ -162,11 +166,15 @@ class ResiliparseExtractor(HtmlExtractor):
         links: bool = False,
         list_bullets: bool = False,
         noscript: bool = True,
+        post_meta: bool = True,
+        skip_elements: Sequence[str] | None = None,
         output_format: OutputFormat = "text",
     ):
         _check_output_format(output_format)
         self.output_format = output_format
         self.options: dict[str, Any] = {
+            "post_meta": post_meta,
+            "skip_elements": list(skip_elements) if skip_elements else None,
             "main_content": main_content,
             "alt_texts": alt_texts,
             "links": links,
@@ -174,6 +182,8 @@ class ResiliparseExtractor(HtmlExtractor):
             "noscript": noscript,
             "preserve_formatting": "minimal_html" if output_format == "markdown" else True,
         }
+        if skip_elements:
+            _check_selectors(self.options["skip_elements"])
 
     def prepare(self) -> None:
         import resiliparse.extract.html2text
@@ -194,6 +204,19 @@ class ResiliparseExtractor(HtmlExtractor):
         return text
 
 
+def _check_selectors(selectors: list[str]) -> None:
+    """A clear error when the recipe's ``skip_elements`` holds a selector lexbor cannot parse."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import CSSParserException
+
+    for selector in selectors:
+        try:
+            extract_plain_text("<p>x</p>", skip_elements=[selector])
+        except (CSSParserException, TypeError) as error:
+            message = f"skip_elements: {selector!r} is not a CSS selector Resiliparse can use ({error})"
+            raise ValueError(message) from None
+
+
 SHORT_LINE_WORDS = 6
 
 
@@ -203,14 +226,20 @@ def short_line_word_share(text: str, short_line_words: int = SHORT_LINE_WORDS) -
     Navigation menus, tag clouds, link lists and product grids are runs of short lines; running text is mostly
     long lines. Words are ``\\w+`` runs, so Markdown markers (``#``, ``-``, ``|``) do not count.
     """
+    return words_and_short_line_share(text, short_line_words)[1]
+
+
+def words_and_short_line_share(text: str, short_line_words: int = SHORT_LINE_WORDS) -> tuple[int, float]:
+    """``count_words(text)`` and ``short_line_word_share(text)`` from one pass over the text."""
     total = 0
     in_short = 0
+    findall = _WORD.findall
     for line in text.splitlines():
-        count = count_words(line)
+        count = len(findall(line))
         total += count
         if 0 < count < short_line_words:
             in_short += count
-    return in_short / total if total else 1.0
+    return total, (in_short / total if total else 1.0)
 
 
 def _extractor_classes() -> dict[str, type]:

@@ -6,21 +6,27 @@ sections), trafilatura on articles, products, listings and collections (Resilipa
 boilerplate, or reads unordered lists as navigation), at about a tenth of Resiliparse's speed. The routed
 extractor pays for trafilatura only where Resiliparse's output shows one of those failures.
 
-One Resiliparse parse gives the main text and the page's whole visible text. The page goes on to trafilatura
-(fast mode, ``favor_recall``, without comment sections) when the main text is shorter than ``long_text_words``
-and either
+One Resiliparse parse gives the main text and the page's whole visible text. The main text leaves out the blocks
+whose ``class`` or ``id`` names them as page furniture (share bars, related items, comment sections under an
+article, captions, promotions, bylines, cookie notices: ``curation.extract.boilerplate``; never an element that
+holds the page's ``<h1>``) and Resiliparse's post metadata, which Resiliparse's own heuristics keep when they sit
+in the content column. Should a name have hit a wrapper of the content instead
+(skipping left less than ``boilerplate_recheck_coverage`` of the page's words), the text without skipping is
+extracted too, and kept if skipping took more than ``1 - boilerplate_keep_share`` of it.
 
-- it covers less than ``coverage_below`` of the page's visible words: empty, or too short for the page (a
-  listing whose items Resiliparse took for navigation), or
-- more than ``menu_share_above`` of its words sit in short lines (``short_line_word_share``): menus, link lists,
-  product grids;
+The page goes on to trafilatura (fast mode, ``favor_recall``, without comment sections) when
 
-and, with ``product_pages`` on, whatever its length, when the page declares itself a product page (schema.org
-``Product`` in JSON-LD or microdata, or Open Graph ``og:type`` ``product``). There Resiliparse's main text is long
-and looks clean, yet holds reviews, specification tabs of other items and related products that trafilatura
-removes; no signal of the text itself tells such a page from a long article, so the page's own markup does. It
-is off by default: product pages are large, and trafilatura on them costs about a quarter of the routed
-extractor's speed advantage (figures in ``docs/extraction.md``).
+- it declares itself a product page (schema.org ``Product`` in JSON-LD or microdata, or Open Graph ``og:type``
+  ``product``; ``product_pages``) and its main text has fewer than ``product_text_words_below`` words (1,000,
+  twice ``long_text_words``). There Resiliparse's main text is long and looks clean, yet holds reviews,
+  specification tabs of other items and related products that trafilatura removes; no signal of the text itself
+  tells such a page from a long article, so the page's own markup does. The word limit bounds the cost: on the
+  13 declared pages of wcxb-dev with 1,000 words or more trafilatura's text gained 0.011 F1 a page on average, for
+  about 7 % of the routed extractor's time;
+- or the main text is shorter than ``long_text_words`` and either covers less than ``coverage_below`` of the
+  page's visible words (empty, or too short for the page: a listing whose items Resiliparse took for
+  navigation), or has more than ``menu_share_above`` of its words in short lines (``short_line_word_share``:
+  menus, link lists, product grids).
 
 A long main text is kept as it is: there trafilatura mostly removes little and costs the most. Of the two texts,
 trafilatura's is kept unless it is shorter than ``keep_second_above`` of Resiliparse's, which is how trafilatura
@@ -28,7 +34,7 @@ shows that it missed part of the content (forum replies, a product's description
 one otherwise. When both are empty or nearly so for a page with visible text, trafilatura runs once more with
 its own readability/jusText fallbacks.
 
-The four thresholds were chosen by macro F1 over the seven page types, among rules at least 4x faster than
+The four thresholds were chosen by macro F1 over the seven page types, among rules at least 3x faster than
 trafilatura, and checked by cross-validation (tuned on half of the pages, measured on the other half;
 ``benchmarks/extraction.py --cross-validate``); the figures are in ``docs/extraction.md``.
 """
@@ -38,6 +44,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from curation.extract.boilerplate import boilerplate_selectors
 from curation.extract.extractors import (
     Extraction,
     HtmlExtractor,
@@ -47,7 +54,7 @@ from curation.extract.extractors import (
     count_words,
     page_words,
     parse_html,
-    short_line_word_share,
+    words_and_short_line_share,
 )
 
 _PRODUCT_DECLARATIONS = (
@@ -66,6 +73,8 @@ def declares_product(html: str) -> bool:
     listing's ``ItemList`` does, and costs one trafilatura pass. Regular expressions over the markup, case as the
     vocabularies write it.
     """
+    if "roduct" not in html:  # a substring search, much faster than the three patterns on a page without any
+        return False
     return any(pattern.search(html) is not None for pattern in _PRODUCT_DECLARATIONS)
 
 
@@ -74,7 +83,7 @@ class PageSignals:
     """What the routing decision reads, all from one Resiliparse parse of the page.
 
     Attributes:
-        first_text: Resiliparse's main text.
+        first_text: Resiliparse's main text (boilerplate skipped unless that took the content, see the module).
         first_words: its number of words.
         page_words: words of the page's whole visible text.
         short_line_share: ``short_line_word_share(first_text)``.
@@ -103,13 +112,17 @@ class RoutingRule:
     long_text_words: int = 500
     keep_second_above: float = 0.5
     almost_nothing_share: float = 0.05
-    product_pages: bool = False
+    product_pages: bool = True
+    product_text_words_below: int = 1000
+    skip_boilerplate: bool = True
+    boilerplate_recheck_coverage: float = 0.3
+    boilerplate_keep_share: float = 0.5
 
     def wants_second(self, signals: PageSignals) -> bool:
         """Whether Resiliparse's text looks wrong for the page, so trafilatura should run too."""
         if signals.page_words == 0 and signals.first_words == 0:
             return False  # no visible text at all: nothing for a second extractor to find
-        if self.product_pages and signals.declares_product:
+        if self.product_pages and signals.declares_product and signals.first_words < self.product_text_words_below:
             return True
         if signals.first_words >= self.long_text_words:
             return False
@@ -118,6 +131,15 @@ class RoutingRule:
     def keeps_second(self, first_words: int, second_words: int) -> bool:
         """Whether trafilatura's text replaces Resiliparse's: unless it is much shorter (it missed content)."""
         return second_words > 0 and second_words >= self.keep_second_above * first_words
+
+    def rechecks_skipping(self, skipped_words: int, page_words: int) -> bool:
+        """Whether the text with boilerplate skipped is short enough for the page that skipping may have taken
+        the content (a boilerplate name on a wrapper of the main text)."""
+        return skipped_words < self.boilerplate_recheck_coverage * page_words
+
+    def undoes_skipping(self, skipped_words: int, unskipped_words: int) -> bool:
+        """Whether skipping removed so much of Resiliparse's text that the text without skipping is kept."""
+        return skipped_words < self.boilerplate_keep_share * unskipped_words
 
     def almost_nothing(self, words: int, page_words: int) -> bool:
         """Whether ``words`` is nothing or almost nothing for a page with ``page_words`` visible words."""
@@ -132,7 +154,13 @@ class RoutedExtractor(HtmlExtractor):
             (``RoutingRule``; see the module docstring).
         almost_nothing_share: both texts under this share of the page's visible words count as "almost nothing",
             and trafilatura runs again with its own fallbacks (the stage passes its ``almost_nothing_share``).
-        product_pages: send every page that declares itself a product page to trafilatura too (off by default).
+        product_pages: send every page that declares itself a product page to trafilatura too, when Resiliparse's
+            text has fewer than ``product_text_words_below`` words.
+        skip_boilerplate: leave out of Resiliparse's text the blocks whose class or id names them as page
+            furniture (``curation.extract.boilerplate``; on by default).
+        boilerplate_recheck_coverage, boilerplate_keep_share: when the text without them covers less than the
+            first share of the page's visible words, the text with them is extracted too and kept if the text
+            without them is under the second share of it.
         output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
     """
 
@@ -146,13 +174,31 @@ class RoutedExtractor(HtmlExtractor):
         long_text_words: int = 500,
         keep_second_above: float = 0.5,
         almost_nothing_share: float = 0.05,
-        product_pages: bool = False,
+        product_pages: bool = True,
+        product_text_words_below: int = 1000,
+        skip_boilerplate: bool = True,
+        boilerplate_recheck_coverage: float = 0.3,
+        boilerplate_keep_share: float = 0.5,
         output_format: OutputFormat = "text",
     ):
         self.rule = RoutingRule(
-            menu_share_above, coverage_below, long_text_words, keep_second_above, almost_nothing_share, product_pages
+            menu_share_above=menu_share_above,
+            coverage_below=coverage_below,
+            long_text_words=long_text_words,
+            keep_second_above=keep_second_above,
+            almost_nothing_share=almost_nothing_share,
+            product_pages=product_pages,
+            product_text_words_below=product_text_words_below,
+            skip_boilerplate=skip_boilerplate,
+            boilerplate_recheck_coverage=boilerplate_recheck_coverage,
+            boilerplate_keep_share=boilerplate_keep_share,
         )
         self.first = ResiliparseExtractor(output_format=output_format)
+        self.first_skipping = (
+            ResiliparseExtractor(skip_elements=boilerplate_selectors(), post_meta=False, output_format=output_format)
+            if skip_boilerplate
+            else None
+        )
         # Comment sections are left out: on the pages routed here they changed no F1 and cost a tenth of the time.
         self.second = TrafilaturaExtractor(
             fast=True, favour_recall=True, include_comments=False, output_format=output_format
@@ -166,12 +212,23 @@ class RoutedExtractor(HtmlExtractor):
     def signals(self, html: str) -> PageSignals:
         """Resiliparse's main text and the routing signals, from one parse."""
         tree = parse_html(html)
-        text = self.first.extract(tree)
+        words_on_page = page_words(tree)
+        if self.first_skipping is None:
+            text = self.first.extract(tree)
+            words, short_line_share = words_and_short_line_share(text)
+        else:
+            text = self.first_skipping.extract(tree)
+            words, short_line_share = words_and_short_line_share(text)
+            if self.rule.rechecks_skipping(words, words_on_page):
+                unskipped = self.first.extract(tree)
+                unskipped_words, unskipped_share = words_and_short_line_share(unskipped)
+                if self.rule.undoes_skipping(words, unskipped_words):
+                    text, words, short_line_share = unskipped, unskipped_words, unskipped_share
         return PageSignals(
             text,
-            count_words(text),
-            page_words(tree),
-            short_line_word_share(text),
+            words,
+            words_on_page,
+            short_line_share,
             self.rule.product_pages and declares_product(html),
         )
 
