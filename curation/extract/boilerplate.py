@@ -14,8 +14,8 @@ removed more than half of it (``RoutingRule.boilerplate_keep_share``). Resilipar
 dates, tag lists of a blog post) is off in the same pass.
 
 Effect on the routed extractor, ``../shared/data/extraction`` (``benchmarks/extraction.py``): word F1 on the 181
-scrapinghub articles 0.918 -> 0.940, on wcxb-dev articles 0.933 -> 0.943, forums 0.749 -> 0.759, no page type
-lower (figures in ``docs/extraction.md``).
+scrapinghub articles 0.918 -> 0.948, on wcxb-dev articles 0.933 -> 0.942, forums 0.749 -> 0.759, product pages
+0.683 -> 0.696, listings and service pages 0.002 lower (figures in ``docs/extraction.md``).
 """
 
 from __future__ import annotations

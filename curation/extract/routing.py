@@ -12,17 +12,19 @@ article, captions, promotions, bylines, cookie notices: ``curation.extract.boile
 holds the page's ``<h1>``) and Resiliparse's post metadata, which Resiliparse's own heuristics keep when they sit
 in the content column. Should a name have hit a wrapper of the content instead
 (skipping left less than ``boilerplate_recheck_coverage`` of the page's words), the text without skipping is
-extracted too, and kept if skipping took more than ``1 - boilerplate_keep_share`` of it.
+extracted too, and kept if skipping took more than ``1 - boilerplate_keep_share`` of it, except on a page that
+declares itself a news article or blog post (schema.org ``NewsArticle``, ``BlogPosting``) where at least
+``news_article_skipped_words`` remain: there what went is the comment section and the related stories.
 
 The page goes on to trafilatura (fast mode, ``favor_recall``, without comment sections) when
 
 - it declares itself a product page (schema.org ``Product`` in JSON-LD or microdata, or Open Graph ``og:type``
-  ``product``; ``product_pages``) and its main text has fewer than ``product_text_words_below`` words (1,000,
-  twice ``long_text_words``). There Resiliparse's main text is long and looks clean, yet holds reviews,
+  ``product``; ``product_pages``) and its main text has fewer than ``product_text_words_below`` words
+  (700). There Resiliparse's main text is long and looks clean, yet holds reviews,
   specification tabs of other items and related products that trafilatura removes; no signal of the text itself
   tells such a page from a long article, so the page's own markup does. The word limit bounds the cost: on the
-  13 declared pages of wcxb-dev with 1,000 words or more trafilatura's text gained 0.011 F1 a page on average, for
-  about 7 % of the routed extractor's time;
+  20 declared pages of wcxb-dev with 700 words or more, trafilatura's text gained 0.017 F1 a page on average (better
+  on 12, worse on 2), for 17 % of the routed extractor's time;
 - or the main text is shorter than ``long_text_words`` and either covers less than ``coverage_below`` of the
   page's visible words (empty, or too short for the page: a listing whose items Resiliparse took for
   navigation), or has more than ``menu_share_above`` of its words in short lines (``short_line_word_share``:
@@ -63,6 +65,25 @@ _PRODUCT_DECLARATIONS = (
     re.compile(r"itemtype\s*=\s*[\"']?https?://schema\.org/Product\b"),  # microdata
     re.compile(r"og:type[\"'][^>]{0,40}?content\s*=\s*[\"'](?:og:)?product\b"),  # Open Graph
 )
+
+
+_NEWS_ARTICLE_DECLARATIONS = (
+    re.compile(
+        r'"@type"\s*:\s*(?:\[[^\]]{0,200}?)?"(?:https?://schema\.org/)?'
+        r'(?:NewsArticle|ReportageNewsArticle|AnalysisNewsArticle|OpinionNewsArticle|BlogPosting)"'
+    ),  # JSON-LD
+    re.compile(r"itemtype\s*=\s*[\"']?https?://schema\.org/(?:NewsArticle|BlogPosting)\b"),  # microdata
+)
+
+
+def declares_news_article(html: str) -> bool:
+    """Whether the page declares itself a news article or a blog post (schema.org ``NewsArticle`` and its subtypes,
+    or ``BlogPosting``, in JSON-LD or microdata).
+
+    Plain ``Article`` and Open Graph ``og:type article`` do not count: content systems put them on listings and
+    section pages too.
+    """
+    return any(pattern.search(html) is not None for pattern in _NEWS_ARTICLE_DECLARATIONS)
 
 
 def declares_product(html: str) -> bool:
@@ -109,14 +130,15 @@ class RoutingRule:
 
     menu_share_above: float = 0.3
     coverage_below: float = 0.3
-    long_text_words: int = 500
+    long_text_words: int = 300
     keep_second_above: float = 0.5
     almost_nothing_share: float = 0.05
     product_pages: bool = True
-    product_text_words_below: int = 1000
+    product_text_words_below: int = 700
     skip_boilerplate: bool = True
     boilerplate_recheck_coverage: float = 0.3
     boilerplate_keep_share: float = 0.5
+    news_article_skipped_words: int = 50
 
     def wants_second(self, signals: PageSignals) -> bool:
         """Whether Resiliparse's text looks wrong for the page, so trafilatura should run too."""
@@ -141,6 +163,12 @@ class RoutingRule:
         """Whether skipping removed so much of Resiliparse's text that the text without skipping is kept."""
         return skipped_words < self.boilerplate_keep_share * unskipped_words
 
+    def news_story_remains(self, skipped_words: int) -> bool:
+        """Whether, on a page that declares itself a news article or blog post, skipping left enough words to be
+        the story (``news_article_skipped_words``): what it removed there is the comment section and the related
+        stories, which can outweigh the story itself, so the skipped text is kept however much went."""
+        return skipped_words >= self.news_article_skipped_words
+
     def almost_nothing(self, words: int, page_words: int) -> bool:
         """Whether ``words`` is nothing or almost nothing for a page with ``page_words`` visible words."""
         return words < max(1.0, self.almost_nothing_share * page_words)
@@ -161,6 +189,8 @@ class RoutedExtractor(HtmlExtractor):
         boilerplate_recheck_coverage, boilerplate_keep_share: when the text without them covers less than the
             first share of the page's visible words, the text with them is extracted too and kept if the text
             without them is under the second share of it.
+        news_article_skipped_words: on a page that declares itself a news article or blog post, the text without
+            them is kept whenever it has at least this many words (50, as the stage's ``min_page_words``).
         output_format: ``text`` or ``markdown`` (both extractors keep headings, lists, tables, code blocks).
     """
 
@@ -171,14 +201,15 @@ class RoutedExtractor(HtmlExtractor):
         self,
         menu_share_above: float = 0.3,
         coverage_below: float = 0.3,
-        long_text_words: int = 500,
+        long_text_words: int = 300,
         keep_second_above: float = 0.5,
         almost_nothing_share: float = 0.05,
         product_pages: bool = True,
-        product_text_words_below: int = 1000,
+        product_text_words_below: int = 700,
         skip_boilerplate: bool = True,
         boilerplate_recheck_coverage: float = 0.3,
         boilerplate_keep_share: float = 0.5,
+        news_article_skipped_words: int = 50,
         output_format: OutputFormat = "text",
     ):
         self.rule = RoutingRule(
@@ -192,6 +223,7 @@ class RoutedExtractor(HtmlExtractor):
             skip_boilerplate=skip_boilerplate,
             boilerplate_recheck_coverage=boilerplate_recheck_coverage,
             boilerplate_keep_share=boilerplate_keep_share,
+            news_article_skipped_words=news_article_skipped_words,
         )
         self.first = ResiliparseExtractor(output_format=output_format)
         self.first_skipping = (
@@ -222,7 +254,9 @@ class RoutedExtractor(HtmlExtractor):
             if self.rule.rechecks_skipping(words, words_on_page):
                 unskipped = self.first.extract(tree)
                 unskipped_words, unskipped_share = words_and_short_line_share(unskipped)
-                if self.rule.undoes_skipping(words, unskipped_words):
+                if self.rule.undoes_skipping(words, unskipped_words) and not (
+                    self.rule.news_story_remains(words) and declares_news_article(html)
+                ):
                     text, words, short_line_share = unskipped, unskipped_words, unskipped_share
         return PageSignals(
             text,
