@@ -226,20 +226,14 @@ def short_line_word_share(text: str, short_line_words: int = SHORT_LINE_WORDS) -
     Navigation menus, tag clouds, link lists and product grids are runs of short lines; running text is mostly
     long lines. Words are ``\\w+`` runs, so Markdown markers (``#``, ``-``, ``|``) do not count.
     """
-    return words_and_short_line_share(text, short_line_words)[1]
-
-
-def words_and_short_line_share(text: str, short_line_words: int = SHORT_LINE_WORDS) -> tuple[int, float]:
-    """``count_words(text)`` and ``short_line_word_share(text)`` from one pass over the text."""
     total = 0
     in_short = 0
-    findall = _WORD.findall
     for line in text.splitlines():
-        count = len(findall(line))
+        count = count_words(line)
         total += count
         if 0 < count < short_line_words:
             in_short += count
-    return total, (in_short / total if total else 1.0)
+    return in_short / total if total else 1.0
 
 
 def _extractor_classes() -> dict[str, type]:

@@ -56,7 +56,7 @@ from curation.extract.extractors import (
     count_words,
     page_words,
     parse_html,
-    words_and_short_line_share,
+    short_line_word_share,
 )
 
 _PRODUCT_DECLARATIONS = (
@@ -109,7 +109,7 @@ class PageSignals:
         page_words: words of the page's whole visible text.
         short_line_share: ``short_line_word_share(first_text)``.
         declares_product: the page's markup declares a product page (``declares_product``; looked for only with
-            ``product_pages`` on).
+            ``product_pages`` on and a text under ``product_text_words_below``).
     """
 
     first_text: str
@@ -175,7 +175,8 @@ class RoutingRule:
 
 
 class RoutedExtractor(HtmlExtractor):
-    """Resiliparse first; trafilatura for pages whose Resiliparse text is empty, too short or menu-like.
+    """Resiliparse without page furniture first; trafilatura for declared product pages and for pages whose
+    Resiliparse text is empty, too short or menu-like.
 
     Args:
         menu_share_above, coverage_below, long_text_words, keep_second_above: the routing thresholds
@@ -245,25 +246,22 @@ class RoutedExtractor(HtmlExtractor):
         """Resiliparse's main text and the routing signals, from one parse."""
         tree = parse_html(html)
         words_on_page = page_words(tree)
-        if self.first_skipping is None:
-            text = self.first.extract(tree)
-            words, short_line_share = words_and_short_line_share(text)
-        else:
-            text = self.first_skipping.extract(tree)
-            words, short_line_share = words_and_short_line_share(text)
-            if self.rule.rechecks_skipping(words, words_on_page):
-                unskipped = self.first.extract(tree)
-                unskipped_words, unskipped_share = words_and_short_line_share(unskipped)
-                if self.rule.undoes_skipping(words, unskipped_words) and not (
-                    self.rule.news_story_remains(words) and declares_news_article(html)
-                ):
-                    text, words, short_line_share = unskipped, unskipped_words, unskipped_share
+        text = (self.first_skipping or self.first).extract(tree)
+        words = count_words(text)
+        if self.first_skipping is not None and self.rule.rechecks_skipping(words, words_on_page):
+            unskipped = self.first.extract(tree)
+            unskipped_words = count_words(unskipped)
+            if self.rule.undoes_skipping(words, unskipped_words) and not (
+                self.rule.news_story_remains(words) and declares_news_article(html)
+            ):
+                text, words = unskipped, unskipped_words
         return PageSignals(
             text,
             words,
             words_on_page,
-            short_line_share,
-            self.rule.product_pages and declares_product(html),
+            short_line_word_share(text),
+            # the markup is searched only where the product rule can apply
+            self.rule.product_pages and words < self.rule.product_text_words_below and declares_product(html),
         )
 
     def second_pass(self, html: str, signals: PageSignals) -> str:
